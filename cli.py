@@ -1,0 +1,122 @@
+"""The `gocluster-faq` command: index, ask, eval, bench, serve. Errors become one-line messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from indexer.errors import FaqError
+from indexer.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    settings = Settings.from_env().with_overrides(
+        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None))
+    try:
+        return int(args.func(args, settings) or 0)
+    except FaqError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.factory import build_embedder, build_index
+
+    if args.out:
+        settings = settings.with_overrides(index_dir=args.out)
+    embedder = build_embedder(settings)
+    report = build_index(settings, embedder, show_progress=not args.quiet).build(
+        settings.corpus_dir, settings.index_dir)
+    print(report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.batch import answer_jsonl, print_answer
+    from bot.factory import build_bot
+
+    bot = build_bot(settings, progress=lambda msg: print(msg, file=sys.stderr))
+    if args.jsonl:
+        return answer_jsonl(bot, sys.stdin.buffer, sys.stdout, sys.stderr)
+    if not args.question:
+        raise FaqError("Give a question, e.g. gocluster-faq ask \"Wer darf sich bewerben?\", or use --jsonl.")
+    answer = bot.answer(" ".join(args.question))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_answer(answer, sys.stdout)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from evaluation.run import run_cli
+
+    return run_cli(args, settings)
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from evaluation.bench import run_bench
+
+    return run_bench(args, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import app
+
+    overrides = {"host": args.host, "port": args.port}
+    return app.main(settings.with_overrides(**overrides))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gocluster-faq", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--index", type=Path, help="index folder (default: var/index)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or update the index of the corpus")
+    p.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/)")
+    p.add_argument("--out", type=Path, help="index folder to write (default: var/index)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question (or JSON lines on stdin with --jsonl)")
+    p.add_argument("question", nargs="*")
+    p.add_argument("--corpus", type=Path, help="corpus folder, used if the index must be built")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the answer as JSON")
+    fmt.add_argument("--jsonl", action="store_true",
+                     help='read {"id": ..., "question": ...} lines on stdin, write one answer line each')
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="evaluate answers on question sets and write a report")
+    p.add_argument("--qa", type=Path, action="append", help="question file(s) (JSON lines)")
+    p.add_argument("--out", type=Path, default=Path("var/eval"), help="report folder")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    p.add_argument("--no-baselines", action="store_true", help="only the project's pipeline")
+    p.add_argument("--gate", action="store_true", help="fail when a threshold in evaluation/thresholds.toml is missed")
+    p.add_argument("--feedback", type=Path, help="turn thumbs-down feedback in this SQLite file into candidate questions")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="benchmark against the plain LangChain recipe")
+    p.add_argument("--out", type=Path, default=Path("var/bench"))
+    p.add_argument("--questions", type=int, default=200)
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("serve", help="start the web app")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The default answerer (no LLM): picks the sentences and lists of the best passages that answer the
+question and writes them with inline markers [n]; figures from several dated sources newest first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.answer_types import AnswerType, answer_type, unit_has_type
+from bot.results import Citation, Hit
+from bot.units import Unit, split_units
+
+Scorer = Callable[[str, str], float]  # (question terms text, unit text) -> coverage in [0, 1]
+
+CROSS_NOTE = {"de": "Quelle auf Englisch", "en": "source in German"}
+NEWEST = {"de": "Neueste Angabe", "en": "Most recent figure"}
+OTHERS = {"de": "Ältere bzw. andere Quellen nennen", "en": "Older or other sources give"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_rank: int
+    hit: Hit
+    unit: Unit
+    coverage: float
+    score: float
+
+
+@dataclass
+class Composition:
+    text: str
+    citations: list[Citation]
+    best_coverage: float
+    evidence_language: str
+
+
+class ExtractiveComposer:
+    """>>> composer = ExtractiveComposer(keyword_retriever.coverage)
+    >>> composer.compose("Wer darf sich bewerben?", "de", hits)   # doctest: +SKIP
+    """
+
+    def __init__(self, coverage: Scorer, max_hits: int = 4, max_units: int = 3) -> None:
+        self.coverage = coverage
+        self.max_hits = max_hits
+        self.max_units = max_units
+
+    def candidates(self, query: str, hits: Sequence[Hit]) -> list[Candidate]:
+        kind = answer_type(query)
+        out = []
+        for rank, hit in enumerate(hits[: self.max_hits], start=1):
+            for unit in split_units(hit.chunk.text):
+                cov = self.coverage(query, unit.render())
+                typed = 0.25 if kind is not AnswerType.ANY and unit_has_type(unit.render(), kind) else 0.0
+                out.append(Candidate(rank, hit, unit, cov, cov + typed + 0.15 / rank))
+        return sorted(out, key=lambda c: -c.score)
+
+    def compose(self, query: str, lang: str, hits: Sequence[Hit]) -> Composition | None:
+        ranked = self.candidates(query, hits)
+        if not ranked or ranked[0].coverage <= 0:
+            return None
+        if answer_type(query) is AnswerType.NUMBER:
+            dated = self._dated_figures(ranked)
+            if dated:
+                return self._write_figures(dated, lang, ranked[0].coverage)
+        chosen = self._choose(ranked)
+        return self._write(chosen, lang, ranked[0].coverage)
+
+    def _choose(self, ranked: list[Candidate]) -> list[Candidate]:
+        best = ranked[0]
+        chosen = [best]
+        for cand in ranked[1:]:
+            if len(chosen) >= self.max_units or best.unit.is_list:
+                break
+            same_passage = cand.hit is best.hit
+            if cand.coverage > 0 and cand.score >= 0.8 * best.score and (same_passage or cand.coverage >= 0.5):
+                chosen.append(cand)
+        # Document order within a passage reads naturally; passages in rank order.
+        return sorted(chosen, key=lambda c: (c.hit_rank, c.unit.index))
+
+    def _write(self, chosen: list[Candidate], lang: str, best_cov: float) -> Composition:
+        numbers: dict[str, int] = {}
+        groups: dict[int, list[Candidate]] = {}
+        for cand in chosen:
+            n = numbers.setdefault(cand.hit.chunk.id, len(numbers) + 1)
+            groups.setdefault(n, []).append(cand)
+        parts, citations = [], []
+        for n, cands in groups.items():
+            quote = "\n".join(c.unit.render() for c in cands)
+            hit = cands[0].hit
+            citations.append(Citation.from_hit(n, hit, quote))
+            note = f"({CROSS_NOTE[lang]}) " if hit.chunk.language != lang and lang in CROSS_NOTE else ""
+            parts.append(f"{note}{quote} [{n}]")
+        evidence_lang = chosen[0].hit.chunk.language
+        return Composition("\n\n".join(parts), citations, best_cov, evidence_lang)
+
+    def _dated_figures(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Best figure-bearing unit per document, if several documents give one for the question."""
+        best_cov = ranked[0].coverage
+        per_doc: dict[str, Candidate] = {}
+        for cand in ranked:
+            if cand.coverage >= 0.6 * best_cov and unit_has_type(cand.unit.render(), AnswerType.NUMBER):
+                per_doc.setdefault(cand.hit.chunk.source, cand)
+        if len(per_doc) < 2:
+            return []
+        return sorted(per_doc.values(), key=lambda c: c.hit.chunk.sort_date or "0000", reverse=True)
+
+    def _write_figures(self, dated: list[Candidate], lang: str, best_cov: float) -> Composition:
+        citations, lines = [], []
+        for n, cand in enumerate(dated[:4], start=1):
+            chunk = cand.hit.chunk
+            citations.append(Citation.from_hit(n, cand.hit, cand.unit.render()))
+            note = f"; {CROSS_NOTE[lang]}" if chunk.language != lang and lang in CROSS_NOTE else ""
+            where = f"{chunk.title}, {chunk.date_label or chunk.date}{note}"
+            lines.append(f"{cand.unit.render()} [{n}] ({where})")
+        text = f"{NEWEST[lang]}: {lines[0]}"
+        if len(lines) > 1:
+            text += f"\n\n{OTHERS[lang]}:\n" + "\n".join(f"- {line}" for line in lines[1:])
+        return Composition(text, citations, best_cov, dated[0].hit.chunk.language)
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)

@@ -1,0 +1,66 @@
+"""Checking a question before it is answered: clean it, know its language, resolve follow-ups."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import py3langid
+
+from bot.keywords import STOPWORDS, fold, words
+from indexer.errors import QuestionError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_DE_HINTS = frozenset("der die das und ist wer wie was welche welcher wann warum kann darf muss gibt es "
+                      "ich wir sie nicht mit fuer ueber einen eine zum zur beim bewerben kostet "
+                      "mitglied programm aufnahme".split())
+_EN_HINTS = frozenset("the and is are who what which when why how can may must does do there a an i we "
+                      "you not with for about to of apply cost member programme admission".split())
+_FOLLOW_UP = re.compile(r"^(und|and|what about|und was|was ist mit|wie ist es mit|also|auch)\b|"
+                        r"\b(das|dafür|dafuer|dies|diese[rsm]?|davon|darauf|dort|es|it|that|this|they|them|"
+                        r"those|there)\b", re.IGNORECASE)
+
+
+def clean_question(raw: str, max_chars: int) -> str:
+    """Strip control characters and extra white space; refuse empty or overlong questions."""
+    if not isinstance(raw, str):
+        raise QuestionError("The question must be text. / Die Frage muss Text sein.")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", raw.replace("\r", " ").replace("\t", " ")))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("Bitte geben Sie eine Frage ein. / Please enter a question.")
+    if len(text) > max_chars:
+        raise QuestionError(f"Die Frage ist zu lang (höchstens {max_chars:,} Zeichen). / The question is too "
+                            f"long (at most {max_chars:,} characters); please shorten it.")
+    return text
+
+
+def detect_language(text: str) -> tuple[str, bool]:
+    """(answer language, supported). German or English; any other language is answered in English."""
+    tokens = [fold(w) for w in words(text)]
+    de = sum(t in _DE_HINTS for t in tokens) + 2 * bool(re.search(r"[äöüß]", text.lower()))
+    en = sum(t in _EN_HINTS for t in tokens)
+    lang, _ = py3langid.classify(text)
+    foreign = lang not in ("de", "en") and len(tokens) >= 4 and max(de, en) * 3 < len(tokens)
+    if de != en and max(de, en) >= 1 and not foreign:
+        return ("de" if de > en else "en"), True
+    if lang in ("de", "en"):
+        return lang, True
+    # Few words and nothing conclusive: a programme name or keyword query, not another language.
+    if len(tokens) <= 3:
+        return "de" if de else "en", True
+    return "en", False
+
+
+def is_follow_up(question: str) -> bool:
+    content = [w for w in words(question) if fold(w) not in STOPWORDS]
+    return len(content) <= 4 and bool(_FOLLOW_UP.search(question))
+
+
+def retrieval_query(question: str, history: Sequence[dict] | None) -> str:
+    """For a follow-up ("Und was kostet das?") prepend the previous user question for retrieval."""
+    if not history or not is_follow_up(question):
+        return question
+    previous = [m.get("content", "") for m in history if m.get("role") == "user" and m.get("content")]
+    return f"{previous[-1]} {question}" if previous else question

