@@ -20,7 +20,9 @@ _QUESTION_PATTERNS = [
                          r"adresse|address|wen kann ich|whom can i|who can i ask|reach)\b"),
 ]
 _TEXT_PATTERNS = {
-    AnswerType.NUMBER: re.compile(r"\d|\b(zwei|drei|vier|fünf|zwölf|two|three|four|five|twelve|dozen)\b", re.I),
+    # a count or share, not a year ("81 members", "13.000", "70 %"); years alone do not answer "how many"
+    AnswerType.NUMBER: re.compile(r"(?<![\d.,])(?!(?:19|20)\d\d\b)\d[\d.,]*(?!\d)|\b(zwei|drei|vier|fünf|zwölf|"
+                                  r"two|three|four|five|twelve|dozen)\b", re.I),
     AnswerType.DATE: re.compile(r"\b(19|20)\d\d\b|\b(januar|january|mitte|mid)\b", re.I),
     AnswerType.CONTACT: re.compile(r"\+49|@|\bwww\.|straße|steinplatz|\b\d{5}\b", re.I),
 }

@@ -11,7 +11,8 @@ from bot.answer_types import AnswerType, answer_type, unit_has_type
 from bot.results import Citation, Hit
 from bot.units import Unit, split_units
 
-Scorer = Callable[[str, str], float]  # (question terms text, unit text) -> coverage in [0, 1]
+# (question, unit text, glossary translations of the question's words) -> coverage in [0, 1]
+Scorer = Callable[..., float]
 
 CROSS_NOTE = {"de": "Quelle auf Englisch", "en": "source in German"}
 NEWEST = {"de": "Neueste Angabe", "en": "Most recent figure"}
@@ -45,18 +46,22 @@ class ExtractiveComposer:
         self.max_hits = max_hits
         self.max_units = max_units
 
-    def candidates(self, query: str, hits: Sequence[Hit]) -> list[Candidate]:
+    def candidates(self, query: str, hits: Sequence[Hit],
+                   translations: dict[str, list[str]] | None = None) -> list[Candidate]:
         kind = answer_type(query)
         out = []
         for rank, hit in enumerate(hits[: self.max_hits], start=1):
-            for unit in split_units(hit.chunk.text):
-                cov = self.coverage(query, unit.render())
-                typed = 0.25 if kind is not AnswerType.ANY and unit_has_type(unit.render(), kind) else 0.0
-                out.append(Candidate(rank, hit, unit, cov, cov + typed + 0.15 / rank))
+            for unit in _with_items(split_units(hit.chunk.text)):
+                text = unit.render()
+                cov = self.coverage(query, text, translations=translations)
+                typed = 0.25 if kind is not AnswerType.ANY and unit_has_type(text, kind) else 0.0
+                brevity = 0.03 * min(len(text) / 400, 3)  # of equal coverage, the shorter unit is the answer
+                out.append(Candidate(rank, hit, unit, cov, cov + typed + 0.15 / rank - brevity))
         return sorted(out, key=lambda c: -c.score)
 
-    def compose(self, query: str, lang: str, hits: Sequence[Hit]) -> Composition | None:
-        ranked = self.candidates(query, hits)
+    def compose(self, query: str, lang: str, hits: Sequence[Hit],
+                translations: dict[str, list[str]] | None = None) -> Composition | None:
+        ranked = self.candidates(query, hits, translations)
         if not ranked or ranked[0].coverage <= 0:
             return None
         if answer_type(query) is AnswerType.NUMBER:
@@ -73,7 +78,10 @@ class ExtractiveComposer:
             if len(chosen) >= self.max_units or best.unit.is_list:
                 break
             same_passage = cand.hit is best.hit
-            if cand.coverage > 0 and cand.score >= 0.8 * best.score and (same_passage or cand.coverage >= 0.5):
+            overlaps = any(_overlap(cand.unit, c.unit) for c in chosen if c.hit is cand.hit)
+            if overlaps or cand.coverage <= 0 or cand.score < 0.8 * best.score:
+                continue
+            if same_passage or cand.coverage >= 0.5:
                 chosen.append(cand)
         # Document order within a passage reads naturally; passages in rank order.
         return sorted(chosen, key=lambda c: (c.hit_rank, c.unit.index))
@@ -117,6 +125,19 @@ class ExtractiveComposer:
         if len(lines) > 1:
             text += f"\n\n{OTHERS[lang]}:\n" + "\n".join(f"- {line}" for line in lines[1:])
         return Composition(text, citations, best_cov, dated[0].hit.chunk.language)
+
+
+def _with_items(units: list[Unit]) -> list[Unit]:
+    """Each list as a whole and each of its items alone: a question may ask for one item or all."""
+    out: list[Unit] = []
+    for unit in units:
+        out.append(unit)
+        out.extend(Unit(item, unit.index, (), part_of=unit.index) for item in unit.items)
+    return out
+
+
+def _overlap(a: Unit, b: Unit) -> bool:
+    return a.index == b.index or a.part_of == b.index or b.part_of == a.index
 
 
 def strip_markers(text: str) -> str:

@@ -92,7 +92,9 @@ class FaqBot:
 
     def _compose(self, query: str, lang: str, hits: list[Hit], history: Sequence[dict] | None,
                  result: Answer) -> Composition | None:
-        extractive = self.composer.compose(query, lang, hits)
+        glossary = self.retriever.glossary
+        translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
+        extractive = self.composer.compose(query, lang, hits, translations)
         if self.llm is None or extractive is None:
             return extractive
         try:

@@ -106,6 +106,16 @@ class FeedbackStore:
         text = clean_text(comment, MAX_COMMENT_CHARS)
         self._write(lambda con: con.execute("UPDATE feedback SET comment = ? WHERE id = ?", (text, row_id)))
 
+    def rerate(self, row_id: int, rating: int) -> None:
+        """Change an earlier thumb (the user clicked the other one)."""
+        if rating not in (-1, 1):
+            raise ValueError(f"rating must be -1 or 1, not {rating!r}")
+        self._write(lambda con: con.execute("UPDATE feedback SET rating = ? WHERE id = ?", (rating, row_id)))
+
+    def withdraw(self, row_id: int) -> None:
+        """Delete an earlier thumb (the user clicked it again to take it back)."""
+        self._write(lambda con: con.execute("DELETE FROM feedback WHERE id = ? AND rating != 0", (row_id,)))
+
     # -- reading -----------------------------------------------------------------------------------
     def recent_negative(self, limit: int = 50) -> list[dict[str, Any]]:
         return self._rows("WHERE rating = -1 ORDER BY id DESC LIMIT ?", (limit,))

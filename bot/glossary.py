@@ -31,23 +31,33 @@ class Glossary:
 
     def translate(self, question: str, lang: str) -> str:
         """The other language's terms for every glossary term found in the question ('' if none)."""
-        if lang not in OTHER:
-            return ""
-        q_words = [w for w in words(question)]
-        q_stems = [sorted(stems(w, [lang]))[0] for w in q_words]
-        q_folded = " ".join(fold(w) for w in q_words)
-        found: list[str] = []
-        for entry in self.entries:
-            if any(self._contains(q_stems, q_folded, phrase, lang) for phrase in entry[lang]):
-                found.extend(entry[OTHER[lang]])
+        found = [t for terms in self.word_translations(question, lang).values() for t in terms]
         return " ".join(dict.fromkeys(found))
 
+    def word_translations(self, question: str, lang: str, synonyms: bool = False) -> dict[str, list[str]]:
+        """For each question word (folded) that is part of a glossary term: the other language's terms
+        (with `synonyms`, the entry's terms in the question's language too)."""
+        if lang not in OTHER:
+            return {}
+        q_words = words(question)
+        q_stems = [sorted(stems(w, [lang]))[0] for w in q_words]
+        out: dict[str, list[str]] = {}
+        for entry in self.entries:
+            for phrase in entry[lang]:
+                for i in self._positions(q_stems, phrase, lang):
+                    out.setdefault(fold(q_words[i]), []).extend(
+                        entry[OTHER[lang]] + (entry[lang] if synonyms else ()))
+        return {w: list(dict.fromkeys(t)) for w, t in out.items()}
+
     @staticmethod
-    def _contains(q_stems: list[str], q_folded: str, phrase: str, lang: str) -> bool:
+    def _positions(q_stems: list[str], phrase: str, lang: str) -> list[int]:
         key = _key(phrase, lang)
         if not key:
-            return False
-        if len(key) == 1 and len(key[0]) >= 5 and any(key[0] in s for s in q_stems if len(s) > len(key[0])):
-            return True  # compounds: "Aufnahmekriterien" contains "kriteri"
+            return []
+        if len(key) == 1 and len(key[0]) >= 5:
+            hits = [i for i, s in enumerate(q_stems) if key[0] in s and len(s) > len(key[0])]
+            if hits:
+                return hits  # compounds: "Aufnahmekriterien" contains "kriteri"
         n = len(key)
-        return any(tuple(q_stems[i:i + n]) == key for i in range(len(q_stems) - n + 1))
+        return [j for i in range(len(q_stems) - n + 1) if tuple(q_stems[i:i + n]) == key
+                for j in range(i, i + n)]

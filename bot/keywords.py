@@ -26,6 +26,8 @@ may me my of on or our should so than that the their them there these they this 
 were what when where which who whom why will with would you your about also any all
 aber als am an auch auf aus bei bin bis bist da damit dann das dass dem den der des die dies diese
 dieser dieses doch du ein eine einem einen einer eines er es fuer gibt hat hatte ich ihr ihre im in
+darf duerfen muss muessen soll sollen koennte gelten gilt werde wurde wurden worden bekommt erhalte
+genau eigentlich bitte mal denn etwa alle does did get gets got must shall please exactly actually
 ist ja kann koennen man mit nach nicht noch nur ob oder sein seit sich sie sind so ueber um und uns
 unter vom von vor war was welche welcher welches wenn wer werden wie wir wird wo zu zum zur
 """.split())
@@ -56,17 +58,26 @@ class KeywordTokenizer:
     def terms(self, text: str, languages: Sequence[str]) -> list[str]:
         return [term for group in self.word_groups(text, languages) for term in sorted(group)]
 
-    def word_groups(self, text: str, languages: Sequence[str]) -> list[set[str]]:
-        """One set of terms per content word: its stems and, for compounds, their parts."""
+    def word_groups(self, text: str, languages: Sequence[str],
+                    translations: dict[str, list[str]] | None = None) -> list[set[str]]:
+        """One set of terms per content word: its stems, compound parts and glossary translations."""
         groups = []
         for word in words(text):
             if fold(word) in STOPWORDS:
                 continue
-            group = stems(word, languages)
-            if len(word) >= 9 and "de" in languages:
-                group.update(self._split_compound(fold(word)))
+            group = self._word_terms(word, languages)
+            for other in (translations or {}).get(fold(word), []):
+                for part in words(other):
+                    if fold(part) not in STOPWORDS:
+                        group |= self._word_terms(part, ("de", "en"))
             groups.append(group)
         return groups
+
+    def _word_terms(self, word: str, languages: Sequence[str]) -> set[str]:
+        group = stems(word, languages)
+        if len(word) >= 9 and "de" in languages:
+            group.update(self._split_compound(fold(word)))
+        return group
 
     def _split_compound(self, word: str) -> list[str]:
         # Keep the longest left part that is itself a corpus stem and whose rest is one too.
@@ -114,12 +125,15 @@ class KeywordRetriever:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
-    def coverage(self, query: str, text: str, languages: Sequence[str] = ("de", "en")) -> float:
-        """IDF-weighted share of the query's content words that the text contains (0..1)."""
-        groups = self.tokenizer.word_groups(query, languages)
+    def coverage(self, query: str, text: str, languages: Sequence[str] = ("de", "en"),
+                 translations: dict[str, list[str]] | None = None) -> float:
+        """IDF-weighted share of the query's content words that the text contains (0..1); a word also
+        counts as present when one of its glossary translations is."""
+        groups = self.tokenizer.word_groups(query, languages, translations)
         if not groups:
             return 0.0
         have = set(self.tokenizer.terms(text, languages))
-        weights = [max(self.idf.get(t, self._default_idf) for t in g) for g in groups]
+        plain = self.tokenizer.word_groups(query, languages)  # a word weighs what its own stems weigh
+        weights = [max(self.idf.get(t, self._default_idf) for t in g) for g in plain]
         matched = sum(w for w, g in zip(weights, groups, strict=True) if g & have)
         return matched / sum(weights)

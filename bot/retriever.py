@@ -51,15 +51,22 @@ class HybridRetriever:
                source: str | None = None, options: RetrievalOptions | None = None) -> list[Hit]:
         opt = options or self.options
         n = len(self.index.chunks)
-        translated = self.glossary.translate(query, lang) if (self.glossary and opt.cross_language) else ""
-        dense = self._dense(query, translated, opt) if opt.use_dense else None
+        cross = opt.cross_language and lang in OTHER
+        translated = self.glossary.translate(query, lang) if (self.glossary and cross) else ""
+        dense = self._dense(query, translated) if opt.use_dense else None
         keyword = None
-        if opt.use_keywords and self.keywords is not None:
-            langs = ("de", "en") if opt.cross_language else (lang,)
-            keyword = self.keywords.scores(f"{query} {translated}".strip(), langs)
         fused = np.zeros(n, dtype=np.float64)
-        for ranking in self._rankings(dense, keyword, lang, opt):
-            fused[ranking] += 1.0 / (opt.rrf_k + np.arange(1, len(ranking) + 1))
+        for ranking, weight in self._dense_rankings(dense, lang, cross):
+            fused[ranking] += weight / (opt.rrf_k + np.arange(1, len(ranking) + 1))
+        if opt.use_keywords and self.keywords is not None:
+            keyword = self.keywords.scores(query, (lang,) if lang in OTHER else ("de", "en"))
+            lists = [(keyword, 1.0)]
+            if translated:
+                lists.append((self.keywords.scores(translated, (OTHER[lang],)), 0.6))
+            for scores, weight in lists:
+                positive = np.flatnonzero(scores > 0)
+                ranking = positive[np.argsort(-scores[positive], kind="stable")]
+                fused[ranking] += weight / (opt.rrf_k + np.arange(1, len(ranking) + 1))
         fused *= np.where(self._languages == lang, 1.0 + opt.same_language_bonus, 1.0)
         mask = np.ones(n, dtype=bool)
         if language:
@@ -68,11 +75,11 @@ class HybridRetriever:
             mask &= self._sources == source
         order = [i for i in np.argsort(-fused, kind="stable") if mask[i] and fused[i] > 0][:k]
         return [Hit(chunk=self.index.chunks[i], score=float(fused[i]), rank=r + 1,
-                    dense_score=None if dense is None else float(dense[0][i]),
+                    dense_score=None if dense is None else float(dense[i][0]),
                     keyword_score=None if keyword is None else float(keyword[i]))
                 for r, i in enumerate(order)]
 
-    def _dense(self, query: str, translated: str, opt: RetrievalOptions) -> np.ndarray:
+    def _dense(self, query: str, translated: str) -> np.ndarray:
         texts = [query] + ([translated] if translated else [])
         vectors = np.asarray(self.encoder.encode_queries(texts), dtype=np.float32)
         n = len(self.index.chunks)
@@ -83,19 +90,16 @@ class HybridRetriever:
             scores[ids[q][valid], q] = distances[q][valid]
         return scores
 
-    def _rankings(self, dense: np.ndarray | None, keyword: np.ndarray | None, lang: str,
-                  opt: RetrievalOptions) -> list[np.ndarray]:
-        rankings: list[np.ndarray] = []
-        if dense is not None:
-            scores = dense.T  # rows: the question, then its glossary translation
-            rankings.append(np.argsort(-scores[0], kind="stable"))
-            if opt.cross_language and lang in OTHER:
-                other = np.flatnonzero(self._languages == OTHER[lang])
-                best = scores.max(axis=0)[other]
-                rankings.append(other[np.argsort(-best, kind="stable")])
-        if keyword is not None and keyword.max(initial=0) > 0:
-            positive = np.flatnonzero(keyword > 0)
-            rankings.append(positive[np.argsort(-keyword[positive], kind="stable")])
+    def _dense_rankings(self, dense: np.ndarray | None, lang: str,
+                        cross: bool) -> list[tuple[np.ndarray, float]]:
+        if dense is None:
+            return []
+        rankings = [(np.argsort(-dense[:, 0], kind="stable"), 1.0)]
+        if cross:
+            # e5 under-ranks the other language: rank those passages among themselves as well.
+            other = np.flatnonzero(self._languages == OTHER[lang])
+            best = dense[other].max(axis=1)
+            rankings.append((other[np.argsort(-best, kind="stable")], 0.7))
         return rankings
 
 

@@ -21,6 +21,7 @@ class Unit:
     text: str
     index: int
     items: tuple[str, ...] = ()
+    part_of: int | None = None  # an item taken out of the list unit with this index
 
     @property
     def is_list(self) -> bool:

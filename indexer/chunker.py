@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,42 +26,23 @@ from typing import TypeVar
 from indexer.catalog import Catalog, DocumentInfo
 from indexer.chunk import Chunk
 from indexer.cleaning import PAGE_BREAK, Block, clean_blocks
+from indexer.errors import DocumentError
 from indexer.loaders import Page, load_document
+from indexer.sentences import split_sentences
+
+__all__ = ["CHUNKING_VERSION", "MIN_TOKENS", "Chunker", "chunk_file", "estimate_tokens", "split_sentences"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIN_TOKENS = 12
-# Tokens ending in "." that do not end a sentence (lower-cased, without the dot). Single letters
-# ("z. B.", "u. a.", "E. Porter"), dotted forms ("e.g.") and 1-2 digit ordinals are caught by rule.
-_ABBREVIATIONS = frozenset((
-    "ca", "rd", "nr", "bzw", "vgl", "ggf", "inkl", "usw", "etc", "dr", "prof", "dipl", "ing", "st", "abs",
-    "tel", "fax", "mio", "mrd", "jan", "feb", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "oct", "nov",
-    "dez", "dec", "mr", "mrs", "ms", "no", "vs", "approx", "fig", "abb", "bspw", "sog", "evtl"))
-_SENTENCE_END = re.compile(r"[.!?…]+[\"“”»’)]*\s+(?=[\"„“»(]?[A-ZÄÖÜ0-9])")
+# Bump when cleaning or chunking rules change: it is part of settings(), so the next build re-chunks.
+CHUNKING_VERSION = 1
 
 
 def estimate_tokens(text: str) -> int:
     """A conservative stand-in for a subword tokenizer: one token per three characters."""
     return math.ceil(len(text) / 3)
-
-
-def split_sentences(text: str) -> list[str]:
-    sentences, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        before = text[start:match.start()].split()
-        token = before[-1].lstrip("(„“\"'") if before else ""
-        if text[match.start()] == "." and _is_abbreviation(token):
-            continue
-        sentences.append(text[start:match.end()].strip())
-        start = match.end()
-    tail = text[start:].strip()
-    return [*sentences, tail] if tail else sentences
-
-
-def _is_abbreviation(token: str) -> bool:
-    return (len(token) == 1 or "." in token or token.lower() in _ABBREVIATIONS
-            or (token.isdigit() and len(token) <= 2))
 
 
 @dataclass(frozen=True)
@@ -91,6 +71,12 @@ class Chunker:
             raise ValueError(f"overlap_tokens={overlap_tokens} must be between 0 and max_tokens/2")
         self.max_tokens, self.overlap_tokens, self.min_tokens = max_tokens, overlap_tokens, min_tokens
         self.count = count_tokens or estimate_tokens
+
+    def settings(self) -> dict[str, object]:
+        """What the manifest records: a change here re-chunks every file on the next build."""
+        return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens,
+                "min_tokens": self.min_tokens, "counter": getattr(self.count, "__qualname__", "estimate"),
+                "version": CHUNKING_VERSION}
 
     def split(self, doc: DocumentInfo, pages: list[Page]) -> list[Chunk]:
         blocks = clean_blocks(PAGE_BREAK.join(page.text for page in pages), doc.language,
@@ -236,5 +222,7 @@ def chunk_file(path: Path, corpus_dir: Path, catalog: Catalog, chunker: Chunker,
     document = load_document(path, corpus_dir, max_bytes)
     info = catalog.info_for(path, "\n".join(page.text for page in document.pages), document.metadata_title)
     chunks = chunker.split(info, document.pages)
+    if not chunks:
+        raise DocumentError(f"{path.name}: no text left to index after cleaning")
     logger.info("chunked file=%s chunks=%d", info.file, len(chunks))
     return chunks

@@ -35,6 +35,7 @@ PAGE_BREAK = "\f"
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f\U000e0000-\U000e007f]")
 # Emoji, pictographs, dingbats, symbol-font glyphs (private use) and replacement characters.
 _PICTOGRAPHS = re.compile(r"[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u20e3\ue000-\uf8ff\ufffd]")
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
 _FURNITURE = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\d{1,3}",  # page and figure numbers
     r"[^\W\d_]",  # a lone letter left by a decorative initial ("K")
@@ -87,9 +88,9 @@ def clean_text(raw: str, language: str) -> str:
 
 
 def normalise_characters(text: str) -> str:
-    """NFC; NBSP becomes a space; soft hyphens, zero-width marks, emoji and pictographs go.
-    (Tabs and other spaces are collapsed line by line, after tabs have marked contents lines.)"""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """NFC; NBSP becomes a space, PDF ligatures letters; soft hyphens, zero-width marks, emoji and
+    pictographs go. (Tabs and other spaces are collapsed line by line, after tabs marked contents lines.)"""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(_LIGATURES)
     return _PICTOGRAPHS.sub("", _INVISIBLE.sub("", text.replace("\u00a0", " ")))
 
 

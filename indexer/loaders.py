@@ -84,12 +84,12 @@ def load_text(path: Path) -> LoadedDocument:
 
 
 def load_pdf(path: Path) -> LoadedDocument:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise DocumentError(f"{path.name}: encrypted PDF that needs a password")
         pages = [Page(number, page.extract_text() or "") for number, page in enumerate(reader.pages, start=1)]
         title = reader.metadata.title if reader.metadata else None

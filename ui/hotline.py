@@ -72,9 +72,9 @@ def build_hotline_tab(handlers: HotlineHandlers, lang_radio: gr.Radio,
         document = gr.Dropdown(document_choices(documents, lang), value=ALL, label=t(lang, "hot.document"),
                                scale=2)
         k = gr.Slider(1, 20, value=10, step=1, label=t(lang, "hot.k"), scale=1)
-    hits = gr.Markdown(elem_id="hot-hits")
-    draft = gr.Textbox(label=t(lang, "hot.draft"), lines=8, interactive=False, buttons=["copy"],
+    draft = gr.Textbox(label=t(lang, "hot.draft"), lines=6, max_lines=16, interactive=False, buttons=["copy"],
                        elem_id="hot-draft")
+    hits = gr.Markdown(elem_id="hot-hits")
     gr.on([search.click, query.submit], handlers.search, [query, language, document, k, lang_radio],
           [hits, draft], api_name="ui_hotline_search", api_visibility="private")
     return [

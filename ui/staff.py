@@ -20,8 +20,15 @@ GAP_COLUMNS = ("question", "times", "thumbs_down", "last_asked", "language")
 SNIPPET_CHARS = 300
 
 
+def _cell(row: dict, column: str) -> str:
+    value = "" if row.get(column) is None else str(row[column])
+    if column in ("created_at", "last_asked"):
+        return value[:16].replace("T", " ")  # UTC, to the minute
+    return value[:SNIPPET_CHARS]
+
+
 def _table(rows: list[dict], columns: tuple[str, ...]) -> dict[str, Any]:
-    data = [[str(r.get(c) if r.get(c) is not None else "")[:SNIPPET_CHARS] for c in columns] for r in rows]
+    data = [[_cell(r, c) for c in columns] for r in rows]
     return {"headers": list(columns), "data": data or [["" for _ in columns]]}
 
 
@@ -50,6 +57,10 @@ class StaffHandlers:
             log.warning("export failed error=%s", exc)
             raise gr.Error(str(exc)) from exc
 
+    def export_file(self, kind: str) -> Any:
+        """The export as an update that also shows the (initially hidden) file box."""
+        return gr.update(value=self.export(kind), visible=True)
+
 
 def build_staff_tab(handlers: StaffHandlers, lang_radio: gr.Radio, tab: gr.Tab) -> list[tuple[Any, Any]]:
     """Lay out the staff view inside `tab`; tables load when the tab is opened or refreshed."""
@@ -59,18 +70,18 @@ def build_staff_tab(handlers: StaffHandlers, lang_radio: gr.Radio, tab: gr.Tab) 
         status = gr.Markdown()
     negative_title = gr.Markdown(f"### {t(lang, 'staff.negative')}")
     negative = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-negative",
-                            column_widths=["13%", "25%", "32%", "18%", "6%", "6%"])
+                            column_widths=["11%", "24%", "32%", "18%", "5%", "10%"])
     gaps_title = gr.Markdown(f"### {t(lang, 'staff.gaps')}")
     gaps = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-gaps",
                         column_widths=["52%", "10%", "10%", "18%", "10%"])
     with gr.Row():
         buttons = {kind: gr.Button(t(lang, f"staff.export_{kind}"), size="sm")
                    for kind in ("negative", "gaps", "all")}
-    file = gr.File(label=t(lang, "staff.file"), interactive=False, height=90)
+    file = gr.File(label=t(lang, "staff.file"), interactive=False, visible=False)
     gr.on([refresh.click, tab.select], handlers.tables, [lang_radio], [negative, gaps, status],
           api_name="ui_staff_tables", api_visibility="private")
     for kind, button in buttons.items():
-        button.click(functools.partial(handlers.export, kind), None, file, api_name=f"ui_export_{kind}",
+        button.click(functools.partial(handlers.export_file, kind), None, file, api_name=f"ui_export_{kind}",
                      api_visibility="private")
     return [
         (refresh, lambda lg: gr.update(value=t(lg, "staff.refresh"))),

@@ -29,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
                           " ein Kommentar ist optional.",
         "chat.thanks": "Danke für Ihre Bewertung.",
         "chat.comment_saved": "Danke, Ihr Kommentar wurde gespeichert.",
+        "chat.withdrawn": "Bewertung zurückgenommen.",
         "chat.rate_first": "Bitte bewerten Sie zuerst eine Antwort mit Daumen hoch oder runter.",
         "chat.feedback_down": "Die Rückmeldung konnte gerade nicht gespeichert werden;"
                               " der Chat funktioniert weiter.",
@@ -61,7 +62,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "staff.export_gaps": "CSV: Inhaltslücken",
         "staff.export_all": "CSV: alle Rückmeldungen",
         "staff.file": "Export",
-        "staff.count": "{n} Rückmeldungen gespeichert.",
+        "staff.count": "Gespeicherte Rückmeldungen: {n}",
         "footer": "**Kontakt zum Programm:** {phone} · [{email}](mailto:{email})\n\n"
                   "Die Antworten stammen ausschließlich aus diesen Dokumenten: {documents}",
     },
@@ -80,6 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "chat.rate_hint": "Rate an answer with thumbs up or down; a comment is optional.",
         "chat.thanks": "Thank you for your rating.",
         "chat.comment_saved": "Thank you, your comment was saved.",
+        "chat.withdrawn": "Rating withdrawn.",
         "chat.rate_first": "Please rate an answer with thumbs up or down first.",
         "chat.feedback_down": "Your feedback could not be saved right now; the chat keeps working.",
         "error.generic": "Something went wrong. Please try again or contact the hotline.",
@@ -110,7 +112,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "staff.export_gaps": "CSV: content gaps",
         "staff.export_all": "CSV: all feedback",
         "staff.file": "Export",
-        "staff.count": "{n} feedback rows stored.",
+        "staff.count": "Stored feedback rows: {n}",
         "footer": "**Programme contact:** {phone} · [{email}](mailto:{email})\n\n"
                   "Answers come only from these documents: {documents}",
     },

@@ -59,6 +59,18 @@ def test_rating_must_be_a_thumb_or_zero(store: FeedbackStore) -> None:
         store.record("q", make_answer(), 5)
 
 
+def test_rerate_and_withdraw(store: FeedbackStore) -> None:
+    row_id = store.record("q", make_answer(), -1)
+    gap_id = store.record_unanswered("Wetter?", make_answer("nichts", abstained=True))
+    store.rerate(row_id, 1)
+    assert store.recent_negative() == [] and store.count() == 2
+    store.withdraw(row_id)
+    store.withdraw(gap_id)  # logged gaps are not thumbs: they stay
+    assert store.count() == 1 and store.content_gaps()[0]["question"] == "Wetter?"
+    with pytest.raises(ValueError):
+        store.rerate(gap_id, 0)
+
+
 def test_content_gaps_group_abstained_questions(store: FeedbackStore) -> None:
     gap = make_answer("Dazu enthalten die Dokumente nichts.", abstained=True, question="Wie wird das Wetter?")
     store.record_unanswered("Wie wird das Wetter?", gap)

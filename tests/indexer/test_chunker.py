@@ -8,9 +8,10 @@ import pytest
 from fpdf import FPDF
 
 from indexer.catalog import Catalog, DocumentInfo, detect_language, fallback_title
-from indexer.chunker import Chunker, chunk_file, estimate_tokens, split_sentences
-from indexer.errors import CorpusError
+from indexer.chunker import Chunker, chunk_file, estimate_tokens
+from indexer.errors import CorpusError, DocumentError
 from indexer.loaders import Page, iter_corpus_files
+from indexer.sentences import split_sentences
 from indexer.settings import PROJECT_ROOT
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -204,6 +205,12 @@ def test_invalid_catalogue_is_a_corpus_error(tmp_path):
     (tmp_path / "catalog.toml").write_text("[[document]\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="not valid TOML"):
         Catalog.load(tmp_path)
+
+
+def test_a_file_with_nothing_left_after_cleaning_is_a_document_error(tmp_path):
+    (tmp_path / "leer.txt").write_text("  \n\n81\n\nLogo go-cluster\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="no text left to index"):
+        chunk_file(tmp_path / "leer.txt", tmp_path, Catalog.load(tmp_path), Chunker(320, 48), 1_000_000)
 
 
 def test_chunker_refuses_nonsense_budgets():

@@ -209,6 +209,10 @@ def test_normalises_whitespace_and_invisible_characters():
     assert clean_text(raw, "de") == "Schockwirkungen (z. B. Auswirkungen der Pandemie) im Clustermanagement"
 
 
+def test_resolves_pdf_ligatures():
+    assert clean_text("Zerti\ufb01zierung und O\ufb03ce", "de") == "Zertifizierung und Office"
+
+
 def test_strips_emoji_and_pictographs():
     raw = "Baden-Württemberg excellence label. 🏆\n\nHi! 🙋 My name is Theresa Gerdes.\n\n☎ +49 30 310078387"
     raw += " 🇩🇪"

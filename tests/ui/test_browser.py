@@ -100,7 +100,7 @@ def test_chat_answer_with_sources_and_thumbs_down(page: Any, running_app: Runnin
     shot(page, "chat.png")
 
 
-def test_language_switch_and_hotline_search(page: Any) -> None:
+def test_language_switch_hotline_search_and_staff_view(page: Any) -> None:
     page.click("#faq-language label:has-text('English')")
     page.get_by_role("tab", name="Hotline search").click()
     page.fill("#hot-query textarea, #hot-query input", "Aufnahme Programm")
@@ -112,3 +112,10 @@ def test_language_switch_and_hotline_search(page: Any) -> None:
     draft = page.input_value("#hot-draft textarea")
     assert "[1]" in draft and "Sources:" in draft
     shot(page, "hotline.png")
+
+    page.get_by_role("tab", name="Review (internal)").click()
+    page.wait_for_selector("#staff-negative table", timeout=30_000)
+    page.wait_for_selector("text=Stored feedback rows", timeout=30_000)
+    page.get_by_role("button", name="CSV: negative ratings").click()
+    page.wait_for_selector("text=/feedback-negative-.*\\.csv/", timeout=30_000)
+    shot(page, "staff.png")

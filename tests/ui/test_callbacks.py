@@ -101,20 +101,33 @@ def test_thumbs_down_writes_question_answer_citations_and_index_version(fake_bot
                                                                        store: FeedbackStore) -> None:
     handlers = chat(fake_bot, store)
     _, answers, history = run_chat(handlers, f"Wer kann sich bewerben {SCRIPT}?")
-    status, row_id = handlers.on_like(history, answers, "de", gr.LikeData(None, {"index": 1, "value": None,
-                                                                                 "liked": False}))
+    evt = gr.LikeData(None, {"index": 1, "value": None, "liked": False})
+    status, row_id, rated = handlers.on_like(history, answers, {}, "de", evt)
     assert row_id is not None and status.startswith("Danke")
     [row] = store.recent_negative()
     assert row["question"] == f"Wer kann sich bewerben {SCRIPT}?"
     assert row["answer"].startswith("Zu „Wer kann sich bewerben <script>")
     assert json.loads(row["cited_chunk_ids"]) == [CHUNKS[0].id, CHUNKS[1].id]
     assert row["index_version"] == fake_bot.index_version and row["rating"] == -1
+    assert list(rated.values()) == [row_id]
+
+
+def test_changing_and_withdrawing_a_thumb_keeps_one_row(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
+    _, first, rated = handlers.rate(history, 1, False, answers, {}, "de")
+    _, second, rated = handlers.rate(history, 1, True, answers, rated, "de")  # changed mind
+    assert first == second and store.count() == 1 and store.recent_negative() == []
+    status, row_id, rated = handlers.rate(history, 1, "", answers, rated, "de")  # clicked again: withdrawn
+    assert (status, row_id, rated, store.count()) == ("Bewertung zurückgenommen.", None, {}, 0)
+    _, third, _ = handlers.rate(history, 1, False, answers, rated, "de")
+    assert third is not None and store.count() == 1 and store.recent_negative()[0]["rating"] == -1
 
 
 def test_comment_is_attached_to_the_last_thumb(fake_bot: FakeBot, store: FeedbackStore) -> None:
     handlers = chat(fake_bot, store)
     _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
-    _, row_id = handlers.rate(history, 1, True, answers, "en")
+    _, row_id, _ = handlers.rate(history, 1, True, answers, {}, "en")
     status, box = handlers.send_comment(f"{SCRIPT}\x07 hilfreich", row_id, "en")
     assert (status, box) == ("Thank you, your comment was saved.", "")
     [row] = [r for r in store._rows("", ())]
@@ -130,7 +143,7 @@ def test_comment_without_thumb_asks_for_one(fake_bot: FakeBot, store: FeedbackSt
 def test_thumb_on_an_unknown_message_keeps_what_the_page_shows(fake_bot: FakeBot,
                                                                store: FeedbackStore) -> None:
     history = [{"role": "user", "content": "Frage &lt;b&gt;"}, {"role": "assistant", "content": "⚠️ Fehler"}]
-    _, row_id = chat(fake_bot, store).rate(history, 1, False, {}, "de")
+    _, row_id, _ = chat(fake_bot, store).rate(history, 1, False, {}, {}, "de")
     [row] = store.recent_negative()
     assert (row["id"], row["question"], row["answer"], row["cited_chunk_ids"]) == (row_id, "Frage <b>",
                                                                                    "⚠️ Fehler", "[]")
@@ -139,7 +152,7 @@ def test_thumb_on_an_unknown_message_keeps_what_the_page_shows(fake_bot: FakeBot
 def test_feedback_store_down_keeps_the_chat_going(fake_bot: FakeBot, tmp_path: Path) -> None:
     handlers = chat(fake_bot, BrokenStore(tmp_path / "f.sqlite3"))
     _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
-    status, row_id = handlers.rate(history, 1, False, answers, "de")
+    status, row_id, _ = handlers.rate(history, 1, False, answers, {}, "de")
     assert row_id is None and "nicht gespeichert" in status
     assert handlers.send_comment("x", 7, "en")[0].startswith("Your feedback could not be saved")
     messages, _, _ = run_chat(handlers, "Und noch eine Frage?")
@@ -192,13 +205,13 @@ def test_document_choices_come_from_the_bot(fake_bot: FakeBot) -> None:
 def test_staff_tables_and_export(fake_bot: FakeBot, store: FeedbackStore, tmp_path: Path) -> None:
     handlers = chat(fake_bot, store)
     _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
-    handlers.rate(history, 1, False, answers, "de")
+    handlers.rate(history, 1, False, answers, {}, "de")
     run_chat(handlers, f"{GAP_WORD} morgen?")
     staff = StaffHandlers(store, export_dir=tmp_path)
     negative, gaps, status = staff.tables("en")
     assert negative["data"][0][1] == "Wer kann sich bewerben?"
     assert gaps["data"][0][0] == f"{GAP_WORD} morgen?"
-    assert status == "2 feedback rows stored."
+    assert status == "Stored feedback rows: 2"
     path = Path(staff.export("all"))
     with path.open(encoding="utf-8-sig") as fh:
         assert len(list(csv.DictReader(fh))) == 2

@@ -38,3 +38,10 @@ def test_ask_search_and_feedback(client: object, running_app: RunningApp) -> Non
 def test_question_error_arrives_as_an_app_error(client: object) -> None:
     with pytest.raises(gradio_client.exceptions.AppError, match="Frage"):
         client.predict("   ", api_name="/ask")
+
+
+def test_a_burst_of_questions_queues_and_all_are_answered(client: object, running_app: RunningApp) -> None:
+    burst = 4 * running_app.settings.max_concurrency + 4  # more than run at once, less than the queue holds
+    jobs = [client.submit(f"Wer kann sich bewerben? ({i})", api_name="/ask") for i in range(burst)]
+    answers = [job.result(timeout=120) for job in jobs]
+    assert [a["question"] for a in answers] == [f"Wer kann sich bewerben? ({i})" for i in range(burst)]
