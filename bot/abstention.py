@@ -51,6 +51,7 @@ class AbstentionPolicy:
     min_coverage: float = 0.3
     min_dense: float = 0.80
     strong_coverage: float = 0.6
+    typed_min_coverage: float = 0.2
 
     def refuses(self, question: str) -> bool:
         """Declined before retrieval: attempts to re-task the bot, personal data, speculation about
@@ -59,7 +60,9 @@ class AbstentionPolicy:
             return True
         return bool(_OTHER_PROGRAMME.search(question)) and "go-cluster" not in question.lower()
 
-    def lacks_evidence(self, question: str, best_coverage: float, best_dense: float, evidence: str) -> bool:
+    def lacks_evidence(self, question: str, best_coverage: float, best_dense: float, evidence: str,
+                       typed_match: bool = False) -> bool:
+        """`typed_match`: the evidence holds the kind of fact asked for (a number, a date, a contact)."""
         if _AMOUNT.search(question) and not _MONEY.search(evidence):
             return True  # never invent a figure: an amount asked for must stand in the passage
         if _DEADLINE.search(question) and not _FULL_DATE.search(evidence):
@@ -68,7 +71,8 @@ class AbstentionPolicy:
             return True  # a year the question names must be in the evidence ("admitted in 2024")
         if best_coverage >= self.strong_coverage:
             return False
-        return best_coverage < self.min_coverage or best_dense < self.min_dense
+        min_coverage = self.typed_min_coverage if typed_match else self.min_coverage
+        return best_coverage < min_coverage or best_dense < self.min_dense
 
 
 def abstention_text(lang: str, phone: str, email: str, off_topic: bool = False) -> str:

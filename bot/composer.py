@@ -60,14 +60,16 @@ class ExtractiveComposer:
         return sorted(out, key=lambda c: -c.score)
 
     def compose(self, query: str, lang: str, hits: Sequence[Hit],
-                translations: dict[str, list[str]] | None = None) -> Composition | None:
-        ranked = self.candidates(query, hits, translations)
+                translations: dict[str, list[str]] | None = None,
+                document_named: bool = False) -> Composition | None:
+        """`document_named`: the question names its source ("laut Flyer"), so no survey of other dates."""
+        ranked = self.candidates(query, hits[: self.max_hits], translations)
         if not ranked or ranked[0].coverage <= 0:
             return None
-        if answer_type(query) is AnswerType.NUMBER:
-            dated = self._dated_figures(ranked)
+        if answer_type(query) is AnswerType.NUMBER and not document_named:
+            dated = self._dated_figures(self.candidates(query, hits, translations))
             if dated:
-                return self._write_figures(dated, lang, ranked[0].coverage)
+                return self._write_figures(dated, lang, max(c.coverage for c in dated))
         chosen = self._choose(ranked)
         return self._write(chosen, lang, ranked[0].coverage)
 
@@ -103,15 +105,24 @@ class ExtractiveComposer:
         return Composition("\n\n".join(parts), citations, best_cov, evidence_lang)
 
     def _dated_figures(self, ranked: list[Candidate]) -> list[Candidate]:
-        """Best figure-bearing unit per document, if several documents give one for the question."""
-        best_cov = ranked[0].coverage
+        """Best figure-bearing unit per document, if several documents give one for the question.
+        Within a document a dated figure ("im Oktober 2022 ... 81") beats an undated one ("über 80")."""
+        figures = [c for c in ranked if c.coverage > 0 and not c.unit.is_list
+                   and unit_has_type(c.unit.render(), AnswerType.NUMBER)]
+        if not figures:
+            return []
+        best_cov = max(c.coverage for c in figures)
         per_doc: dict[str, Candidate] = {}
-        for cand in ranked:
-            if cand.coverage >= 0.6 * best_cov and unit_has_type(cand.unit.render(), AnswerType.NUMBER):
-                per_doc.setdefault(cand.hit.chunk.source, cand)
+        for cand in figures:
+            if cand.coverage < 0.75 * best_cov:
+                continue
+            held = per_doc.get(cand.hit.chunk.source)
+            if held is None or _figure_rank(cand) > _figure_rank(held):
+                per_doc[cand.hit.chunk.source] = cand
         if len(per_doc) < 2:
             return []
-        return sorted(per_doc.values(), key=lambda c: c.hit.chunk.sort_date or "0000", reverse=True)
+        return sorted(per_doc.values(), key=lambda c: (c.hit.chunk.sort_date or "0000", _figure_rank(c)),
+                      reverse=True)
 
     def _write_figures(self, dated: list[Candidate], lang: str, best_cov: float) -> Composition:
         citations, lines = [], []
@@ -125,6 +136,10 @@ class ExtractiveComposer:
         if len(lines) > 1:
             text += f"\n\n{OTHERS[lang]}:\n" + "\n".join(f"- {line}" for line in lines[1:])
         return Composition(text, citations, best_cov, dated[0].hit.chunk.language)
+
+
+def _figure_rank(c: Candidate) -> float:
+    return c.coverage + (0.1 if unit_has_type(c.unit.render(), AnswerType.DATE) else 0.0)
 
 
 def _with_items(units: list[Unit]) -> list[Unit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tomllib
 from collections.abc import Callable
 
 from bot.abstention import AbstentionPolicy
@@ -50,7 +51,8 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     else:
         index = load_index(settings.index_dir, embedder.name, embedder.fingerprint())
     keywords = KeywordRetriever(index.chunks)
-    retriever = HybridRetriever(embedder, index, keywords, Glossary.load())
+    retriever = HybridRetriever(embedder, index, keywords, Glossary.load(),
+                                document_aliases=_aliases(settings))
     composer = ExtractiveComposer(keywords.coverage)
     llm = None
     if settings.llm_base_url:
@@ -60,6 +62,15 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     return FaqBot(retriever, composer, AbstentionPolicy(), settings.max_question_chars, k=settings.retrieval_k,
                   contact=Contact(settings.hotline_contact_phone, settings.hotline_contact_email), llm=llm,
                   index_version=index.version, documents=_documents(index))
+
+
+def _aliases(settings: Settings) -> dict[str, list[str]]:
+    """Names by which questions refer to documents ("BMWi-Webseite", "flyer"), from the catalogue."""
+    catalog = settings.corpus_dir / "catalog.toml"
+    if not catalog.is_file():
+        return {}
+    data = tomllib.loads(catalog.read_text(encoding="utf-8"))
+    return {d["file"]: list(d.get("aliases", [])) for d in data.get("document", []) if d.get("aliases")}
 
 
 def _documents(index: StoredIndex) -> list[dict]:

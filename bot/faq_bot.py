@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.abstention import AbstentionPolicy, abstention_text
+from bot.answer_types import AnswerType, answer_type, unit_has_type
 from bot.composer import Composition, ExtractiveComposer
 from bot.question import clean_question, detect_language, retrieval_query
 from bot.results import Answer, Hit
@@ -79,9 +80,11 @@ class FaqBot:
         composition = self._compose(query, lang, hits, history, result)
         result.timings_ms["compose"] = _ms(t1)
         best_dense = max((h.dense_score or 0.0 for h in hits[:3]), default=0.0)
+        evidence = " ".join(c.quote for c in composition.citations) if composition else ""
+        kind = answer_type(query)
+        typed = kind is not AnswerType.ANY and unit_has_type(evidence, kind)
         if composition is None or self.policy.lacks_evidence(
-                query, composition.best_coverage, best_dense,
-                " ".join(c.quote for c in composition.citations)):
+                query, composition.best_coverage, best_dense, evidence, typed_match=typed):
             result.text = abstention_text(lang, self.contact.phone, self.contact.email)
         else:
             result.text, result.citations, result.abstained = composition.text, composition.citations, False
@@ -94,7 +97,8 @@ class FaqBot:
                  result: Answer) -> Composition | None:
         glossary = self.retriever.glossary
         translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
-        extractive = self.composer.compose(query, lang, hits, translations)
+        named = bool(self.retriever.named_documents(query))
+        extractive = self.composer.compose(query, lang, hits, translations, document_named=named)
         if self.llm is None or extractive is None:
             return extractive
         try:

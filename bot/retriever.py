@@ -38,12 +38,14 @@ class HybridRetriever:
     """
 
     def __init__(self, encoder: QueryEncoder, index: StoredIndex, keywords: KeywordRetriever | None = None,
-                 glossary: Glossary | None = None, options: RetrievalOptions | None = None) -> None:
+                 glossary: Glossary | None = None, options: RetrievalOptions | None = None,
+                 document_aliases: dict[str, list[str]] | None = None) -> None:
         self.encoder = encoder
         self.index = index
         self.keywords = keywords
         self.glossary = glossary
         self.options = options or RetrievalOptions()
+        self.document_aliases = document_aliases or {}
         self._languages = np.array([c.language for c in index.chunks])
         self._sources = np.array([c.source for c in index.chunks])
 
@@ -68,6 +70,9 @@ class HybridRetriever:
                 ranking = positive[np.argsort(-scores[positive], kind="stable")]
                 fused[ranking] += weight / (opt.rrf_k + np.arange(1, len(ranking) + 1))
         fused *= np.where(self._languages == lang, 1.0 + opt.same_language_bonus, 1.0)
+        named = self.named_documents(query)
+        if named:  # "laut BMWi-Webseite", "according to the flyer": that document's passages first
+            fused *= np.where(np.isin(self._sources, list(named)), 1.6, 1.0)
         mask = np.ones(n, dtype=bool)
         if language:
             mask &= self._languages == language
@@ -78,6 +83,17 @@ class HybridRetriever:
                     dense_score=None if dense is None else float(dense[i][0]),
                     keyword_score=None if keyword is None else float(keyword[i]))
                 for r, i in enumerate(order)]
+
+    def named_documents(self, query: str) -> set[str]:
+        """Documents the question names by one of their catalogue aliases (the most specific wins)."""
+        text = query.lower()
+        longest: dict[str, int] = {}
+        for source, aliases in self.document_aliases.items():
+            found = [len(a) for a in aliases if a.lower() in text]
+            if found:
+                longest[source] = max(found)
+        best = max(longest.values(), default=0)
+        return {s for s, n in longest.items() if n == best}
 
     def _dense(self, query: str, translated: str) -> np.ndarray:
         texts = [query] + ([translated] if translated else [])

@@ -49,7 +49,9 @@ class StaffHandlers:
         return _table(negative, NEGATIVE_COLUMNS), _table(gaps, GAP_COLUMNS), t(lang, "staff.count", n=n)
 
     def export(self, kind: str) -> str | None:
-        folder = self.export_dir or Path(tempfile.mkdtemp(prefix="gocluster-feedback-"))
+        if self.export_dir is None:  # one private folder per app run
+            self.export_dir = Path(tempfile.mkdtemp(prefix="gocluster-feedback-"))
+        folder = self.export_dir
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         try:
             return str(self.store.export_csv(folder / f"feedback-{kind}-{stamp}.csv", kind=kind))  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -225,7 +226,9 @@ def test_read_only_database_raises_feedback_unavailable() -> None:
                                 capture_output=True, text=True, timeout=60, check=False)
     finally:
         folder.chmod(0o755)
+    count = sqlite3.connect(db).execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
+    shutil.rmtree(folder)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("unavailable:"), result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 1
+    assert count == 1
