@@ -14,9 +14,9 @@ from indexer.errors import FaqError
 from indexer.settings import Settings
 
 
-def main() -> int:
+def main(settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     try:
         bot = build_bot(settings, progress=print)  # builds the index first if it is missing
     except FaqError as exc:

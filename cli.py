@@ -102,8 +102,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("var/eval"), help="report folder")
     p.add_argument("--split", choices=["dev", "test", "all"], default="all")
     p.add_argument("--no-baselines", action="store_true", help="only the project's pipeline")
-    p.add_argument("--gate", action="store_true", help="fail when a threshold in evaluation/thresholds.toml is missed")
-    p.add_argument("--feedback", type=Path, help="turn thumbs-down feedback in this SQLite file into candidate questions")
+    p.add_argument("--gate", action="store_true",
+                   help="fail when a threshold in evaluation/thresholds.toml is missed")
+    p.add_argument("--feedback", type=Path,
+                   help="turn thumbs-down feedback in this SQLite file into candidate questions")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="benchmark against the plain LangChain recipe")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import IO, BinaryIO
 
 from bot.faq_bot import FaqBot
 from bot.results import Answer
 from indexer.errors import FaqError
+
+log = logging.getLogger(__name__)
 
 
 def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None = None) -> int:
@@ -18,23 +21,38 @@ def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None
             continue
         record: dict = {"line": number}
         try:
-            item = json.loads(raw.decode("utf-8"))
+            item = json.loads(raw.decode("utf-8-sig"))  # -sig: a BOM (Windows editors) is not an error
             if not isinstance(item, dict) or "question" not in item:
                 raise ValueError('expected an object with a "question" field')
             record["id"] = item.get("id")
-            record.update(bot.answer(str(item["question"]), item.get("history")).to_dict())
+            history = item.get("history")
+            if history is not None and not isinstance(history, list):
+                raise ValueError('"history" must be a list of {"role": ..., "content": ...} objects')
+            record.update(bot.answer(item["question"], history).to_dict())  # a non-text question: QuestionError
         except UnicodeDecodeError:
             record["error"] = "invalid UTF-8 on this line"
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
             record["error"] = f"malformed JSON line: {exc}"
         except FaqError as exc:
             record["error"] = str(exc)
+        except Exception as exc:  # one unexpected failure must not end a long batch
+            log.warning("batch line=%d failed error=%r", number, exc)
+            record["error"] = f"internal error ({exc.__class__.__name__}) on this line"
         failures += "error" in record
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(_json_line(record) + "\n")
         out.flush()
     if failures and err is not None:
         err.write(f"{failures} line(s) could not be answered; see their \"error\" field\n")
     return 0
+
+
+def _json_line(record: dict) -> str:
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (e.g. in an "id"): escape it rather than crash the batch
+        line = json.dumps(record)
+    return line
 
 
 def print_answer(answer: Answer, out: IO[str]) -> None:

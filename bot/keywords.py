@@ -6,6 +6,7 @@ German words against the corpus vocabulary ("Aufnahmekriterien" also yields "auf
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -20,17 +21,24 @@ from indexer.chunk import Chunk
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
-STOPWORDS = frozenset("""
-a an and are as at be been but by can could do does for from has have how i if in into is it its
-may me my of on or our should so than that the their them there these they this to under was we
-were what when where which who whom why will with would you your about also any all
-aber als am an auch auf aus bei bin bis bist da damit dann das dass dem den der des die dies diese
-dieser dieses doch du ein eine einem einen einer eines er es fuer gibt hat hatte ich ihr ihre im in
-darf duerfen muss muessen soll sollen koennte gelten gilt werde wurde wurden worden bekommt erhalte
-genau eigentlich bitte mal denn etwa alle does did get gets got must shall please exactly actually
-ist ja kann koennen man mit nach nicht noch nur ob oder sein seit sich sie sind so ueber um und uns
-unter vom von vor war was welche welcher welches wenn wer werden wie wir wird wo zu zum zur
-""".split())
+STOPWORDS = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does", "for", "from",
+    "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "may", "me", "my", "of", "on", "or",
+    "our", "should", "so", "than", "that", "the", "their", "them", "there", "these", "they", "this", "to",
+    "under", "was", "we", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with",
+    "would", "you", "your", "about", "also", "any", "all", "aber", "als", "am", "an", "auch", "auf", "aus",
+    "bei", "bin", "bis", "bist", "da", "damit", "dann", "das", "dass", "dem", "den", "der", "des", "die",
+    "dies", "diese", "dieser", "dieses", "doch", "du", "ein", "eine", "einem", "einen", "einer", "eines", "er",
+    "es", "fuer", "gibt", "hat", "hatte", "ich", "ihr", "ihre", "im", "in", "darf", "duerfen", "muss",
+    "muessen", "soll", "sollen", "koennte", "gelten", "gilt", "werde", "wurde", "wurden", "worden", "bekommt",
+    "erhalte", "genau", "eigentlich", "bitte", "mal", "denn", "etwa", "alle", "does", "did", "get", "gets",
+    "got", "must", "shall", "please", "exactly", "actually", "ist", "ja", "kann", "koennen", "man", "mit",
+    "nach", "nicht", "noch", "nur", "ob", "oder", "sein", "seit", "sich", "sie", "sind", "so", "ueber", "um",
+    "und", "uns", "unter", "vom", "von", "vor", "war", "was", "welche", "welcher", "welches", "wenn", "wer",
+    "werden", "wie", "wir", "wird", "wo", "zu", "zum", "zur"
+])
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG to stderr
 
 _STEMMERS = {"de": Stemmer.Stemmer("german"), "en": Stemmer.Stemmer("english")}
 

@@ -28,6 +28,7 @@ SYSTEM = (
 LANGUAGE_NAMES = {"de": "German", "en": "English"}
 _MARKER = re.compile(r"\[(\d+)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d+\])+)")  # "Sentence. [1]" -> "Sentence [1]."
 _NUMBER = re.compile(r"\d[\d.,]*")
 
 Coverage = Callable[[str, str], float]
@@ -44,7 +45,8 @@ class CitationCheck:
         found: list[str] = []
         if not _MARKER.search(text):
             found.append("no citation")
-        for sentence in filter(None, (s.strip() for s in _SENTENCE.split(text))):
+        sentences = _SENTENCE.split(_TRAILING_MARKERS.sub(r"\2\1", text))
+        for sentence in filter(None, (s.strip() for s in sentences)):
             numbers = [int(n) for n in _MARKER.findall(sentence)]
             claim = _MARKER.sub("", sentence).strip()
             if not numbers:
@@ -59,7 +61,9 @@ class CitationCheck:
         return found
 
     def _supported(self, claim: str, passage: str) -> bool:
-        numbers_ok = all(n.strip(".,") in passage for n in _NUMBER.findall(claim))
+        # Whole figures: "8" must not pass because the passage says "81".
+        figures = {n.strip(".,") for n in _NUMBER.findall(passage)}
+        numbers_ok = all(n.strip(".,") in figures for n in _NUMBER.findall(claim))
         return numbers_ok and self.coverage(claim, passage) >= self.min_support
 
 

@@ -11,12 +11,20 @@ import py3langid
 from bot.keywords import STOPWORDS, fold, words
 from indexer.errors import QuestionError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_DE_HINTS = frozenset("der die das und ist wer wie was welche welcher wann warum kann darf muss gibt es "
-                      "ich wir sie nicht mit fuer ueber einen eine zum zur beim bewerben kostet "
-                      "mitglied programm aufnahme".split())
-_EN_HINTS = frozenset("the and is are who what which when why how can may must does do there a an i we "
-                      "you not with for about to of apply cost member programme admission".split())
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Invisible format characters (soft hyphen, zero-width, bidi controls, BOM) and lone surrogates (they
+# crash the tokenizer): removed, so "be\u00adwer\u200bben" stays one word.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]")
+_DE_HINTS = frozenset([
+    "der", "die", "das", "und", "ist", "wer", "wie", "was", "welche", "welcher", "wann", "warum", "kann",
+    "darf", "muss", "gibt", "es", "ich", "wir", "sie", "nicht", "mit", "fuer", "ueber", "einen", "eine", "zum",
+    "zur", "beim", "bewerben", "kostet", "mitglied", "programm", "aufnahme"
+])
+_EN_HINTS = frozenset([
+    "the", "and", "is", "are", "who", "what", "which", "when", "why", "how", "can", "may", "must", "does", "do",
+    "there", "a", "an", "i", "we", "you", "not", "with", "for", "about", "to", "of", "apply", "cost", "member",
+    "programme", "admission"
+])
 _FOLLOW_UP = re.compile(r"^(und|and|what about|und was|was ist mit|wie ist es mit|also|auch)\b|"
                         r"\b(das|dafür|dafuer|dies|diese[rsm]?|davon|darauf|dort|es|it|that|this|they|them|"
                         r"those|there)\b", re.IGNORECASE)
@@ -26,7 +34,8 @@ def clean_question(raw: str, max_chars: int) -> str:
     """Strip control characters and extra white space; refuse empty or overlong questions."""
     if not isinstance(raw, str):
         raise QuestionError("The question must be text. / Die Frage muss Text sein.")
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", raw.replace("\r", " ").replace("\t", " ")))
+    text = _INVISIBLE.sub("", _CONTROL.sub(" ", raw.replace("\r", " ").replace("\t", " ")))
+    text = unicodedata.normalize("NFC", text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise QuestionError("Bitte geben Sie eine Frage ein. / Please enter a question.")
@@ -42,6 +51,8 @@ def detect_language(text: str) -> tuple[str, bool]:
     de = sum(t in _DE_HINTS for t in tokens) + 2 * bool(re.search(r"[äöüß]", text.lower()))
     en = sum(t in _EN_HINTS for t in tokens)
     lang, _ = py3langid.classify(text)
+    if lang not in ("de", "en") and _mostly_non_latin(text):
+        return "en", False  # Arabic, Chinese...: a few Latin words ("go-cluster") do not make it English
     foreign = lang not in ("de", "en") and len(tokens) >= 4 and max(de, en) * 3 < len(tokens)
     if de != en and max(de, en) >= 1 and not foreign:
         return ("de" if de > en else "en"), True
@@ -53,6 +64,13 @@ def detect_language(text: str) -> tuple[str, bool]:
     return "en", False
 
 
+def _mostly_non_latin(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum("LATIN" in unicodedata.name(ch, "") for ch in letters)
+    other = len(letters) - latin
+    return other >= 2 and 3 * other >= latin  # one CJK sign carries a word: count it thrice
+
+
 def is_follow_up(question: str) -> bool:
     content = [w for w in words(question) if fold(w) not in STOPWORDS]
     return len(content) <= 4 and bool(_FOLLOW_UP.search(question))
@@ -60,7 +78,8 @@ def is_follow_up(question: str) -> bool:
 
 def retrieval_query(question: str, history: Sequence[dict] | None) -> str:
     """For a follow-up ("Und was kostet das?") prepend the previous user question for retrieval."""
-    if not history or not is_follow_up(question):
+    if not history or not isinstance(history, list | tuple) or not is_follow_up(question):
         return question
-    previous = [m.get("content", "") for m in history if m.get("role") == "user" and m.get("content")]
+    previous = [m["content"] for m in history if isinstance(m, dict) and m.get("role") == "user"
+                and isinstance(m.get("content"), str) and m["content"].strip()]
     return f"{previous[-1]} {question}" if previous else question

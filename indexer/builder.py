@@ -84,6 +84,7 @@ class IndexBuilder:
         return report
 
     def _build_locked(self, corpus_dir: Path, index_dir: Path) -> BuildReport:
+        store.remove_leftovers(index_dir)  # a build killed while writing left a half version aside
         previous = self._previous(index_dir)
         settings_key = self._settings_key(corpus_dir)
         old_files = previous.manifest.get("files", {}) if previous else {}
@@ -119,7 +120,6 @@ class IndexBuilder:
             [c.id for c in chunks] == [c.id for c in previous.chunks]
         if unchanged and previous is not None:
             report.changed, report.reused, report.version = False, len(chunks), previous.version
-            report.skipped = previous.manifest.get("skipped", report.skipped)
             return report
         vectors = self._embed(chunks, previous if reusable else None, report)
         manifest = self._manifest(files, chunks, settings_key, report)

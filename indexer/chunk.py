@@ -34,8 +34,8 @@ class Chunk:
     @staticmethod
     def make_id(source: str, section: str, text: str, ordinal: int) -> str:
         # Content-derived, so evaluation labels survive re-indexing of unchanged text.
-        digest = hashlib.sha1(f"{source}\x1f{section}\x1f{ordinal}\x1f{text}".encode()).hexdigest()
-        return digest[:16]
+        key = f"{source}\x1f{section}\x1f{ordinal}\x1f{text}".encode()
+        return hashlib.sha1(key, usedforsecurity=False).hexdigest()[:16]
 
     @classmethod
     def create(cls, *, text: str, source: str, title: str, language: str, ordinal: int,

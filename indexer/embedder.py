@@ -116,7 +116,9 @@ class E5Embedder(Embeddings):
     def _load_model(self, folder: Path) -> Any:
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # a local folder: its "Loading weights" bar is noise
             model = SentenceTransformer(str(folder), device=self.device, local_files_only=True)
         except Exception as exc:
             raise ModelError(f"Cannot load the embedding model from {folder}: {_first_line(exc)}; delete "

@@ -171,5 +171,10 @@ def _remove_stale(index_dir: Path, keep: set[str]) -> None:
     versions = sorted(p for p in index_dir.glob("v-*") if p.is_dir() and p.name not in keep)
     for old in versions[:-1]:
         shutil.rmtree(old, ignore_errors=True)
+    remove_leftovers(index_dir)
+
+
+def remove_leftovers(index_dir: Path) -> None:
+    """Half-written versions of killed builds (only call while holding the build lock)."""
     for leftover in index_dir.glob(".building-*"):
         shutil.rmtree(leftover, ignore_errors=True)

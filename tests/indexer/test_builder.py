@@ -161,6 +161,16 @@ def test_bad_files_do_not_stop_the_rest(bad_corpus_build):
     assert loaded.manifest["skipped"] == report.skipped
 
 
+def test_skipped_list_is_current_when_nothing_else_changed(builder, corpus, tmp_path):
+    builder.build(corpus, tmp_path / "index")
+    (corpus / "leer.txt").write_bytes(b"")
+    added = builder.build(corpus, tmp_path / "index")
+    assert not added.changed and [s["file"] for s in added.skipped] == ["leer.txt"]
+    (corpus / "leer.txt").unlink()
+    removed = builder.build(corpus, tmp_path / "index")
+    assert not removed.changed and removed.skipped == []
+
+
 @pytest.mark.parametrize("content", [None, b""], ids=["no-files", "only-an-empty-file"])
 def test_empty_corpus_is_a_corpus_error(builder, tmp_path, content):
     corpus = tmp_path / "corpus"

@@ -1,0 +1,151 @@
+"""`gocluster-faq index` and a damaged index at `ask`, with the real model; a build killed with SIGKILL
+while embedding leaves the previous index live."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.factory import build_index
+from cli import main
+from indexer.settings import Settings
+from indexer.store import current_path, load_index
+
+pytestmark = pytest.mark.slow
+
+CLI = str(Path(sys.executable).with_name("gocluster-faq"))
+GERMAN = ("Das Programm go-cluster fördert die Clusterplatt-\nform Deutschland und die größten "
+          "Innovationscluster.\n\nÜbergang zum Exzellenzprogramm: Qualität und Außenwirkung zählen.\n")
+ENGLISH = ("# Admission\n\nEvery innovation cluster in Germany can apply for admission to the programme.\n\n"
+           "# Services\n\nMembers receive advice, workshops and access to the cluster platform.\n")
+TOPICS = ["Vernetzung", "Internationalisierung", "Fachkräfte", "Digitalisierung", "Nachhaltigkeit",
+          "Wissenstransfer", "Gründungen", "Strategie", "Förderberatung", "Qualität", "Regionen", "Forschung"]
+
+
+@pytest.fixture
+def cli_env(monkeypatch, model_cache_dir, embedder):
+    """GOCLUSTER_* from the outside removed; the model cache is the session's (already imported)."""
+    for key in [k for k in os.environ if k.startswith("GOCLUSTER_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("GOCLUSTER_CACHE_DIR", str(model_cache_dir))
+    return dict(os.environ)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "programm-de.txt").write_text(GERMAN, encoding="utf-8")
+    (folder / "admission-en.md").write_text(ENGLISH, encoding="utf-8")
+    return folder
+
+
+def settings_for(corpus, index_dir, cache_dir):
+    return Settings(corpus_dir=corpus, index_dir=index_dir, cache_dir=cache_dir)
+
+
+def build_small(corpus, index_dir, embedder, cache_dir):
+    settings = settings_for(corpus, index_dir, cache_dir)
+    return build_index(settings, embedder, show_progress=False).build(corpus, index_dir)
+
+
+def add_big_files(corpus, files=4, sections=12):
+    """files * sections distinct passages, one chunk each (a heading starts a chunk)."""
+    for f in range(files):
+        parts = [f"## {topic} im Cluster {f}\n\nDas Clustermanagement {f} berichtet über {topic}: "
+                 f"Workshop {f * sections + s} brachte Unternehmen und Hochschulen der Region zusammen."
+                 for s, topic in enumerate(TOPICS[:sections])]
+        (corpus / f"bericht-{f}.md").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+
+
+# --- gocluster-faq index ----------------------------------------------------------------------------------
+def test_index_prints_the_summary_then_re_embeds_nothing(cli_env, corpus, tmp_path, capsys):
+    out = tmp_path / "index"
+    assert main(["index", "--corpus", str(corpus), "--out", str(out), "-q"]) == 0
+    first = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"index written: 2 files, 2 pages, 3 chunks \(de: 1, en: 2\); "
+                        r"3 embedded, 0 reused; \d+\.\d s", first), first
+    assert len(load_index(out).chunks) == 3
+
+    assert main(["index", "--corpus", str(corpus), "--out", str(out), "-q"]) == 0
+    second = capsys.readouterr().out.strip()
+    assert second.startswith("index up to date, nothing written: 2 files, 2 pages, 3 chunks")
+    assert "0 embedded, 3 reused" in second
+
+
+def test_index_names_skipped_files_and_fails_cleanly_on_an_empty_corpus(cli_env, corpus, tmp_path, capsys):
+    (corpus / "leer.md").write_bytes(b"")
+    assert main(["index", "--corpus", str(corpus), "--out", str(tmp_path / "index"), "-q"]) == 0
+    assert "skipped leer.md: leer.md: empty file (0 bytes)" in capsys.readouterr().out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["index", "--corpus", str(empty), "--out", str(tmp_path / "other"), "-q"]) == 5
+    assert capsys.readouterr().err.startswith("error: Nothing to index in")
+
+
+# --- gocluster-faq ask on a damaged index ----------------------------------------------------------------
+def test_ask_refuses_a_truncated_index_in_one_line(cli_env, corpus, tmp_path, embedder, model_cache_dir):
+    index_dir = tmp_path / "index"
+    build_small(corpus, index_dir, embedder, model_cache_dir)
+    faiss_file = current_path(index_dir) / "index.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    result = subprocess.run([CLI, "--index", str(index_dir), "ask", "Wer darf sich bewerben?"],
+                            env=cli_env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "damaged" in lines[0] and "gocluster-faq index" in lines[0]
+
+
+# --- a build killed while embedding ------------------------------------------------------------------------
+def wait_for(path, text, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in path.read_text(encoding="utf-8", errors="replace"):
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+def test_sigkill_while_embedding_keeps_the_previous_index(cli_env, corpus, tmp_path, embedder,
+                                                          model_cache_dir):
+    index_dir = tmp_path / "index"
+    previous = build_small(corpus, index_dir, embedder, model_cache_dir)
+    live = current_path(index_dir)
+    add_big_files(corpus)
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen([CLI, "index", "--corpus", str(corpus), "--out", str(index_dir)],
+                                env=cli_env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        assert wait_for(stderr, "Embedding", proc, timeout=240), stderr.read_text()
+        time.sleep(1.0)  # well inside the ~50 chunks to embed
+        assert proc.poll() is None, "the build finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+
+    assert current_path(index_dir) == live
+    survivor = load_index(index_dir, embedder.name, embedder.fingerprint())
+    assert len(survivor.chunks) == previous.chunks == 3
+
+    # A kill during the write itself leaves a half-written folder aside; the next build removes it.
+    leftover = index_dir / ".building-killed"
+    leftover.mkdir()
+    shutil.copy(live / "index.faiss", leftover / "index.faiss")
+    report = build_small(corpus, index_dir, embedder, model_cache_dir)
+    assert report.changed and report.files == 6 and report.reused == 3
+    assert report.chunks == 3 + 4 * 12 == len(load_index(index_dir).chunks)
+    assert not list(index_dir.glob(".building-*"))
