@@ -17,7 +17,8 @@ _AMOUNT = re.compile(r"\b(wie hoch|how much is|how high|betrag|euro|eur\b|gebüh
                      r"mitgliedsbeitrag|beitrag|preis|price|förderhöhe|funding amount|zuschuss|grant amount)|€",
                      re.IGNORECASE)
 _AMOUNT = re.compile(_AMOUNT.pattern + r"|\b(fördergeld\w*|foerdergeld\w*|budget\w*|gesamtbudget|fördersumme|"
-                     r"how much money|wie viel geld|salary|gehalt)", re.IGNORECASE)
+                     r"how much (money|funding)|wie viel (geld|förderung)|salary|gehalt|verdien\w*|earns?|earnings)",
+                     re.IGNORECASE)
 _MONEY = re.compile(r"(\d[\d.,]*\s?(€|eur|euro|mio|million)|€\s?\d)", re.IGNORECASE)
 _DEADLINE = re.compile(r"\b(deadline|frist|bewerbungsschluss|einsendeschluss|stichtag|closing date)", re.I)
 _FULL_DATE = re.compile(r"\b\d{1,2}\.\s?(\d{1,2}\.|[a-zäöü]+)\s?\d{4}|\b\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+ \d{4}")
@@ -31,6 +32,15 @@ _SPECULATIVE = re.compile(r"\b(succeed|successor|nachfolger\w*|nachfolgen|next y
 _OTHER_PROGRAMME = re.compile(r"\b(ZIM|EXIST|IGF|INNO-KOM|Horizon( Europe| 2020)?|EFRE|ERDF|GRW|KMU-innovativ|"
                               r"Zukunftscluster|Spitzencluster|Eurostars)\b")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+_COUNTED = re.compile(r"\b(?:how many|wie viele?)\s+(?:go-cluster-)?([\w-]+)", re.IGNORECASE)
+_DURATION_Q = re.compile(r"\b(how long|wie lange)\b", re.IGNORECASE)
+_DURATION = re.compile(r"\b(\d+|zwei|drei|two|three)\s+(jahre?n?|years?|monate?n?|months?)\b", re.IGNORECASE)
+
+
+def counted_noun(question: str) -> str | None:
+    """What a "how many ..." question counts ("Mitarbeitende", "members"), if it says."""
+    match = _COUNTED.search(question)
+    return match.group(1) if match else None
 
 MESSAGES = {
     "de": ("Dazu finde ich in den Programmunterlagen von go-cluster keine Angabe, deshalb kann ich die Frage "
@@ -66,6 +76,8 @@ class AbstentionPolicy:
         if _AMOUNT.search(question) and not _MONEY.search(evidence):
             return True  # never invent a figure: an amount asked for must stand in the passage
         if _DEADLINE.search(question) and not _FULL_DATE.search(evidence):
+            return True
+        if _DURATION_Q.search(question) and not _DURATION.search(evidence):
             return True
         if any(year not in evidence for year in (m.group(0) for m in _YEAR.finditer(question))):
             return True  # a year the question names must be in the evidence ("admitted in 2024")

@@ -19,7 +19,7 @@ def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None
     for number, raw in enumerate(stdin, start=1):
         if not raw.strip():
             continue
-        record: dict = {"line": number}
+        record: dict = {"line": number, "id": None}
         try:
             item = json.loads(raw.decode("utf-8-sig"))  # -sig: a BOM (Windows editors) is not an error
             if not isinstance(item, dict) or "question" not in item:
@@ -30,6 +30,7 @@ def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None
                 raise ValueError('"history" must be a list of {"role": ..., "content": ...} objects')
             record.update(bot.answer(item["question"], history).to_dict())  # a non-text question: QuestionError
         except UnicodeDecodeError:
+            record["id"] = _readable_id(raw)
             record["error"] = "invalid UTF-8 on this line"
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
             record["error"] = f"malformed JSON line: {exc}"
@@ -44,6 +45,15 @@ def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None
     if failures and err is not None:
         err.write(f"{failures} line(s) could not be answered; see their \"error\" field\n")
     return 0
+
+
+def _readable_id(raw: bytes) -> object:
+    """The "id" of a line that is not valid UTF-8, when the rest of it still parses."""
+    try:
+        item = json.loads(raw.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    return item.get("id") if isinstance(item, dict) else None
 
 
 def _json_line(record: dict) -> str:

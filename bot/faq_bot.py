@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.abstention import AbstentionPolicy, abstention_text
+from bot.abstention import AbstentionPolicy, abstention_text, counted_noun
 from bot.answer_types import AnswerType, answer_type, unit_has_type
 from bot.composer import Composition, ExtractiveComposer
 from bot.question import clean_question, detect_language, retrieval_query
@@ -77,13 +77,17 @@ class FaqBot:
         hits = self.retriever.search(query, lang, k=self.k)
         result.timings_ms["retrieve"] = _ms(t0)
         t1 = time.perf_counter()
-        composition = self._compose(query, lang, hits, history, result)
+        glossary = self.retriever.glossary
+        translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
+        composition = self._compose(query, lang, hits, history, result, translations)
         result.timings_ms["compose"] = _ms(t1)
         best_dense = max((h.dense_score or 0.0 for h in hits[:3]), default=0.0)
         evidence = " ".join(c.quote for c in composition.citations) if composition else ""
         kind = answer_type(query)
         typed = kind is not AnswerType.ANY and unit_has_type(evidence, kind)
-        if composition is None or self.policy.lacks_evidence(
+        noun = counted_noun(text)
+        uncounted = bool(noun) and self.composer.coverage(noun, evidence, translations=translations) == 0
+        if composition is None or uncounted or self.policy.lacks_evidence(
                 query, composition.best_coverage, best_dense, evidence, typed_match=typed):
             result.text = abstention_text(lang, self.contact.phone, self.contact.email)
         else:
@@ -94,9 +98,7 @@ class FaqBot:
         return result
 
     def _compose(self, query: str, lang: str, hits: list[Hit], history: Sequence[dict] | None,
-                 result: Answer) -> Composition | None:
-        glossary = self.retriever.glossary
-        translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
+                 result: Answer, translations: dict[str, list[str]]) -> Composition | None:
         named = bool(self.retriever.named_documents(query))
         extractive = self.composer.compose(query, lang, hits, translations, document_named=named)
         if self.llm is None or extractive is None:
