@@ -12,7 +12,7 @@ $(BIN)/python:
 # torch first and pinned: it comes from the machine's local CPU wheel (any other spec pulls CUDA builds).
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -55,6 +55,8 @@ class ExtractiveComposer:
                 text = unit.render()
                 cov = self.coverage(query, text, translations=translations)
                 typed = 0.25 if kind is not AnswerType.ANY and unit_has_type(text, kind) else 0.0
+                if typed and kind is AnswerType.CONTACT:
+                    cov = max(cov, 0.5)  # a phone number or address answers "how do I reach ..." as such
                 brevity = 0.03 * min(len(text) / 400, 3)  # of equal coverage, the shorter unit is the answer
                 out.append(Candidate(rank, hit, unit, cov, cov + typed + 0.15 / rank - brevity))
         return sorted(out, key=lambda c: -c.score)

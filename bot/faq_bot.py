@@ -75,6 +75,8 @@ class FaqBot:
         query = retrieval_query(text, history)
         t0 = time.perf_counter()
         hits = self.retriever.search(query, lang, k=self.k)
+        if answer_type(query) is AnswerType.CONTACT:
+            hits = self._with_contact_passages(query, lang, hits)
         result.timings_ms["retrieve"] = _ms(t0)
         t1 = time.perf_counter()
         glossary = self.retriever.glossary
@@ -96,6 +98,14 @@ class FaqBot:
         log.info("answered lang=%s abstained=%s hits=%d ms=%.0f", lang, result.abstained, len(hits),
                  result.timings_ms["total"])
         return result
+
+    def _with_contact_passages(self, query: str, lang: str, hits: list[Hit]) -> list[Hit]:
+        """Contact questions: make sure passages that hold a phone number or e-mail address are seen,
+        best matching first (they are short and rank low on meaning alone)."""
+        wider = self.retriever.search(query, lang, k=60)
+        contact = [h for h in wider if unit_has_type(h.chunk.text, AnswerType.CONTACT)][:2]
+        seen = {h.chunk.id for h in contact}
+        return contact + [h for h in hits if h.chunk.id not in seen]
 
     def _compose(self, query: str, lang: str, hits: list[Hit], history: Sequence[dict] | None,
                  result: Answer, translations: dict[str, list[str]]) -> Composition | None:

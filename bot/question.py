@@ -51,6 +51,7 @@ def detect_language(text: str) -> tuple[str, bool]:
     de = sum(t in _DE_HINTS for t in tokens) + 2 * bool(re.search(r"[äöüß]", text.lower()))
     en = sum(t in _EN_HINTS for t in tokens)
     lang, _ = py3langid.classify(text)
+    lang = "de" if lang == "lb" else lang  # short German questions are often taken for Luxembourgish
     if lang not in ("de", "en") and _mostly_non_latin(text):
         return "en", False  # Arabic, Chinese...: a few Latin words ("go-cluster") do not make it English
     foreign = lang not in ("de", "en") and len(tokens) >= 4 and max(de, en) * 3 < len(tokens)
