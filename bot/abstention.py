@@ -32,15 +32,22 @@ _SPECULATIVE = re.compile(r"\b(succeed|successor|nachfolger\w*|nachfolgen|next y
 _OTHER_PROGRAMME = re.compile(r"\b(ZIM|EXIST|IGF|INNO-KOM|Horizon( Europe| 2020)?|EFRE|ERDF|GRW|KMU-innovativ|"
                               r"Zukunftscluster|Spitzencluster|Eurostars)\b")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
-_COUNTED = re.compile(r"\b(?:how many|wie viele?)\s+(?:go-cluster-)?([\w-]+)", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(?:how many|wie viele?)\s+(?:of (?:the|its|their) |der |die |den |davon )?"
+                      r"(?:go-cluster-)?([\w-]+)", re.IGNORECASE)
 _DURATION_Q = re.compile(r"\b(how long|wie lange)\b", re.IGNORECASE)
 _DURATION = re.compile(r"\b(\d+|zwei|drei|two|three)\s+(jahre?n?|years?|monate?n?|months?)\b", re.IGNORECASE)
+
+
+_NOT_NOUNS = frozenset(["haben", "hat", "gibt", "gab", "sind", "waren", "werden", "wurden", "are", "were",
+                        "have", "has", "had", "do", "does", "did", "there", "can", "could", "will", "would", "es"])
 
 
 def counted_noun(question: str) -> str | None:
     """What a "how many ..." question counts ("Mitarbeitende", "members"), if it says."""
     match = _COUNTED.search(question)
-    return match.group(1) if match else None
+    if not match or match.group(1).lower() in _NOT_NOUNS:
+        return None
+    return match.group(1)
 
 MESSAGES = {
     "de": ("Dazu finde ich in den Programmunterlagen von go-cluster keine Angabe, deshalb kann ich die Frage "

@@ -121,14 +121,14 @@ def test_sigkill_while_embedding_keeps_the_previous_index(cli_env, corpus, tmp_p
     index_dir = tmp_path / "index"
     previous = build_small(corpus, index_dir, embedder, model_cache_dir)
     live = current_path(index_dir)
-    add_big_files(corpus)
+    add_big_files(corpus, files=10)
     stderr = tmp_path / "stderr.txt"
     with stderr.open("w") as err:
         proc = subprocess.Popen([CLI, "index", "--corpus", str(corpus), "--out", str(index_dir)],
                                 env=cli_env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         assert wait_for(stderr, "Embedding", proc, timeout=240), stderr.read_text()
-        time.sleep(1.0)  # well inside the ~50 chunks to embed
+        time.sleep(0.2)  # well inside the ~120 chunks to embed (the bar appears at 0 %)
         assert proc.poll() is None, "the build finished before it could be killed"
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(30) == -signal.SIGKILL

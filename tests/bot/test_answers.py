@@ -71,10 +71,8 @@ FACTS = [
                  [r"absorbs the costs", r"Silver Label"], id="en-costs"),
     pytest.param("How can I contact the go-cluster team?", "en", [PHONE], id="en-contact"),
     pytest.param("An wen kann ich mich bei Fragen wenden?", "de", [PHONE], id="de-contact"),
-    pytest.param("What is the phone number of the go-cluster programme?", "en", [PHONE], id="en-phone",
-                 marks=xfail("abstains: the phone number is in the flyer and both web pages")),
-    pytest.param("Unter welcher Telefonnummer erreiche ich go-cluster?", "de", [PHONE], id="de-phone",
-                 marks=xfail("answers 'We recommend a prior telephonic consultation.' without the number")),
+    pytest.param("What is the phone number of the go-cluster programme?", "en", [PHONE], id="en-phone"),
+    pytest.param("Unter welcher Telefonnummer erreiche ich go-cluster?", "de", [PHONE], id="de-phone"),
 ]
 
 
@@ -148,9 +146,7 @@ LANGUAGE_PAIRS = [
         "quotes only the English BMWK page '(Quelle auf Englisch)' although the German page says the same")),
     pytest.param("Gibt es eine Bewerbungsfrist?", None, "de", id="de-deadline", marks=xfail(
         "quotes only the English page ('at any time') although the German page says 'jederzeit'")),
-    pytest.param("Welche Telefonnummer hat go-cluster?", None, "de", id="de-phone", marks=xfail(
-        "py3langid calls it Luxembourgish: the question gets the 'not German or English' note, an English "
-        "abstention and no number")),
+    pytest.param("Welche Telefonnummer hat go-cluster?", None, "de", id="de-phone"),
 ]
 
 

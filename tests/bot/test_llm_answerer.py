@@ -130,6 +130,10 @@ class FakeRetriever:
 
 
 class FakeComposer:
+    @staticmethod
+    def coverage(query: str, text: str, **kwargs: Any) -> float:
+        return 1.0
+
     def compose(self, query: str, lang: str, hits: list[Hit], *args: Any, **kwargs: Any) -> Composition:
         return Composition(EXTRACTIVE_TEXT, [Citation.from_hit(1, hits[0], hits[0].chunk.text)],
                            best_coverage=0.9, evidence_language="de")
