@@ -47,7 +47,7 @@ class ExtractiveComposer:
         self.max_units = max_units
 
     def candidates(self, query: str, hits: Sequence[Hit],
-                   translations: dict[str, list[str]] | None = None) -> list[Candidate]:
+                   translations: dict[str, list[str]] | None = None, lang: str = "") -> list[Candidate]:
         kind = answer_type(query)
         out = []
         for rank, hit in enumerate(hits[: self.max_hits], start=1):
@@ -58,18 +58,19 @@ class ExtractiveComposer:
                 if typed and kind is AnswerType.CONTACT:
                     cov = max(cov, 0.5)  # a phone number or address answers "how do I reach ..." as such
                 brevity = 0.03 * min(len(text) / 400, 3)  # of equal coverage, the shorter unit is the answer
-                out.append(Candidate(rank, hit, unit, cov, cov + typed + 0.15 / rank - brevity))
+                same = 0.05 if hit.chunk.language == lang else 0.0  # as good in the question's language wins
+                out.append(Candidate(rank, hit, unit, cov, cov + typed + same + 0.15 / rank - brevity))
         return sorted(out, key=lambda c: -c.score)
 
     def compose(self, query: str, lang: str, hits: Sequence[Hit],
                 translations: dict[str, list[str]] | None = None,
                 document_named: bool = False) -> Composition | None:
         """`document_named`: the question names its source ("laut Flyer"), so no survey of other dates."""
-        ranked = self.candidates(query, hits[: self.max_hits], translations)
+        ranked = self.candidates(query, hits[: self.max_hits], translations, lang)
         if not ranked or ranked[0].coverage <= 0:
             return None
         if answer_type(query) is AnswerType.NUMBER and not document_named:
-            dated = self._dated_figures(self.candidates(query, hits, translations))
+            dated = self._dated_figures(self.candidates(query, hits, translations, lang))
             if dated:
                 return self._write_figures(dated, lang, max(c.coverage for c in dated))
         chosen = self._choose(ranked)

@@ -103,7 +103,8 @@ class FaqBot:
         """Contact questions: make sure passages that hold a phone number or e-mail address are seen,
         best matching first (they are short and rank low on meaning alone)."""
         wider = self.retriever.search(query, lang, k=60)
-        contact = [h for h in wider if unit_has_type(h.chunk.text, AnswerType.CONTACT)][:2]
+        contact = [h for h in wider if unit_has_type(h.chunk.text, AnswerType.CONTACT)]
+        contact = sorted(contact, key=lambda h: h.chunk.language != lang)[:2]  # stable: rank within language
         seen = {h.chunk.id for h in contact}
         return contact + [h for h in hits if h.chunk.id not in seen]
 

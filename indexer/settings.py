@@ -48,6 +48,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     max_concurrency: int = 4
+    # Requests waiting beyond the running ones; a burst queues up to this, then gets "busy, retry".
+    max_queue: int = 256
     hotline_contact_phone: str = "+49 30 310078-387"
     hotline_contact_email: str = "info@go-cluster.de"
 

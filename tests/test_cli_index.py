@@ -55,6 +55,9 @@ def build_small(corpus, index_dir, embedder, cache_dir):
     return build_index(settings, embedder, show_progress=False).build(corpus, index_dir)
 
 
+BIG_FILES = 10  # ~120 chunks: embedding lasts long enough to be killed midway
+
+
 def add_big_files(corpus, files=4, sections=12):
     """files * sections distinct passages, one chunk each (a heading starts a chunk)."""
     for f in range(files):
@@ -121,7 +124,7 @@ def test_sigkill_while_embedding_keeps_the_previous_index(cli_env, corpus, tmp_p
     index_dir = tmp_path / "index"
     previous = build_small(corpus, index_dir, embedder, model_cache_dir)
     live = current_path(index_dir)
-    add_big_files(corpus, files=10)
+    add_big_files(corpus, files=BIG_FILES)
     stderr = tmp_path / "stderr.txt"
     with stderr.open("w") as err:
         proc = subprocess.Popen([CLI, "index", "--corpus", str(corpus), "--out", str(index_dir)],
@@ -146,6 +149,6 @@ def test_sigkill_while_embedding_keeps_the_previous_index(cli_env, corpus, tmp_p
     leftover.mkdir()
     shutil.copy(live / "index.faiss", leftover / "index.faiss")
     report = build_small(corpus, index_dir, embedder, model_cache_dir)
-    assert report.changed and report.files == 6 and report.reused == 3
-    assert report.chunks == 3 + 4 * 12 == len(load_index(index_dir).chunks)
+    assert report.changed and report.files == 2 + BIG_FILES and report.reused == 3
+    assert report.chunks == 3 + BIG_FILES * 12 == len(load_index(index_dir).chunks)
     assert not list(index_dir.glob(".building-*"))

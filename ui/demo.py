@@ -20,7 +20,6 @@ from ui.hotline import HotlineHandlers, build_hotline_tab
 from ui.staff import StaffHandlers, build_staff_tab
 from ui.texts import DEFAULT_LANGUAGE, LANGUAGE_CHOICES, t
 
-QUEUE_PER_WORKER = 16  # queued events per concurrent worker before "queue full"
 CSS = """
 .faq-sources summary { cursor: pointer; font-weight: 600; }
 ul.faq-source-list { list-style: none; padding-left: .2em; margin-top: .3em; }
@@ -83,7 +82,7 @@ def create_demo(bot: Any, feedback_store: FeedbackStore, settings: Settings, *,
         lang_radio.change(lambda lg: relabel(bindings, lg), [lang_radio], [c for c, _ in bindings],
                           api_name="ui_relabel", api_visibility="private", queue=False)
     demo.queue(default_concurrency_limit=settings.max_concurrency,
-               max_size=settings.max_concurrency * QUEUE_PER_WORKER)
+               max_size=settings.max_queue)
     return demo
 
 

@@ -254,7 +254,7 @@ def test_create_demo_exposes_named_endpoints_and_a_bounded_queue(fake_bot: FakeB
     fns = endpoints(demo)
     public = {name for name, fn in fns.items() if fn.api_visibility == "public"}
     assert public == {"ask", "search", "feedback"}
-    assert demo._queue.max_size == 48 and demo._queue.default_concurrency_limit == 3
+    assert demo._queue.max_size == settings.max_queue and demo._queue.default_concurrency_limit == 3
     updates = fns["ui_relabel"].fn("en")
     labels = {u.get("label") for u in updates} | {u.get("value") for u in updates}
     assert {"Hotline search", "Review (internal)", "Send feedback", "go-cluster assistant"} <= labels
