@@ -88,6 +88,7 @@ class ExtractiveComposer:
                 continue
             if same_passage or cand.coverage >= 0.5:
                 chosen.append(cand)
+        chosen += [nxt for c in chosen if _is_label(c.unit) for nxt in [_next_unit(c)] if nxt is not None]
         # Document order within a passage reads naturally; passages in rank order.
         return sorted(chosen, key=lambda c: (c.hit_rank, c.unit.index))
 
@@ -131,14 +132,30 @@ class ExtractiveComposer:
         citations, lines = [], []
         for n, cand in enumerate(dated[:4], start=1):
             chunk = cand.hit.chunk
-            citations.append(Citation.from_hit(n, cand.hit, cand.unit.render()))
+            quote = cand.unit.render()
+            following = _next_unit(cand) if n == 1 else None
+            if following and unit_has_type(following.unit.render(), AnswerType.NUMBER):
+                quote += " " + following.unit.render()  # a figure often goes on in the next sentence
+            citations.append(Citation.from_hit(n, cand.hit, quote))
             note = f"; {CROSS_NOTE[lang]}" if chunk.language != lang and lang in CROSS_NOTE else ""
             where = f"{chunk.title}, {chunk.date_label or chunk.date}{note}"
-            lines.append(f"{cand.unit.render()} [{n}] ({where})")
+            lines.append(f"{quote} [{n}] ({where})")
         text = f"{NEWEST[lang]}: {lines[0]}"
         if len(lines) > 1:
             text += f"\n\n{OTHERS[lang]}:\n" + "\n".join(f"- {line}" for line in lines[1:])
         return Composition(text, citations, best_cov, dated[0].hit.chunk.language)
+
+
+def _is_label(unit: Unit) -> bool:
+    """A caption line like "Printed by" or "Published by": its value stands in the next unit."""
+    return not unit.is_list and len(unit.text.split()) <= 4 and not unit.text.rstrip().endswith((".", "!", "?"))
+
+
+def _next_unit(c: Candidate) -> Candidate | None:
+    units = [u for u in split_units(c.hit.chunk.text) if u.index == c.unit.index + 1 and u.part_of is None]
+    if not units:
+        return None
+    return Candidate(c.hit_rank, c.hit, units[0], c.coverage, c.score - 0.01)
 
 
 def _figure_rank(c: Candidate) -> float:

@@ -53,6 +53,7 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     keywords = KeywordRetriever(index.chunks)
     retriever = HybridRetriever(embedder, index, keywords, Glossary.load(),
                                 document_aliases=_aliases(settings))
+    retriever.warm_up()
     composer = ExtractiveComposer(keywords.coverage)
     llm = None
     if settings.llm_base_url:

@@ -81,16 +81,19 @@ class FaqBot:
         t1 = time.perf_counter()
         glossary = self.retriever.glossary
         translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
-        composition = self._compose(query, lang, hits, history, result, translations)
+        # A follow-up is retrieved with the previous question but answered for what it asks itself.
+        focus = text if query != text else query
+        translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
+        composition = self._compose(focus, lang, hits, history, result, translations)
         result.timings_ms["compose"] = _ms(t1)
         best_dense = max((h.dense_score or 0.0 for h in hits[:3]), default=0.0)
         evidence = " ".join(c.quote for c in composition.citations) if composition else ""
-        kind = answer_type(query)
+        kind = answer_type(focus)
         typed = kind is not AnswerType.ANY and unit_has_type(evidence, kind)
         noun = counted_noun(text)
         uncounted = bool(noun) and self.composer.coverage(noun, evidence, translations=translations) == 0
         if composition is None or uncounted or self.policy.lacks_evidence(
-                query, composition.best_coverage, best_dense, evidence, typed_match=typed):
+                focus, composition.best_coverage, best_dense, evidence, typed_match=typed):
             result.text = abstention_text(lang, self.contact.phone, self.contact.email)
         else:
             result.text, result.citations, result.abstained = composition.text, composition.citations, False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bot.keywords import fold, stems, words
@@ -12,6 +13,7 @@ DEFAULT_GLOSSARY = Path(__file__).with_name("glossary.toml")
 OTHER = {"de": "en", "en": "de"}
 
 
+@lru_cache(maxsize=4096)  # glossary phrases are fixed: stem each once, not on every question
 def _key(phrase: str, lang: str) -> tuple[str, ...]:
     return tuple(sorted(stems(w, [lang]))[0] for w in words(phrase))
 
@@ -29,10 +31,25 @@ class Glossary:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return cls(tuple({lang: tuple(t[lang]) for lang in ("de", "en")} for t in data["terms"]))
 
-    def translate(self, question: str, lang: str) -> str:
-        """The other language's terms for every glossary term found in the question ('' if none)."""
-        found = [t for terms in self.word_translations(question, lang).values() for t in terms]
+    def translate(self, question: str, lang: str, compact: bool = False) -> str:
+        """The other language's terms for every glossary term found in the question ('' if none);
+        `compact`: only each entry's first (main) term, a short query for the embedder."""
+        if compact:
+            found = [t[0] for t in self._matched_entries(question, lang)]
+        else:
+            found = [t for terms in self.word_translations(question, lang).values() for t in terms]
         return " ".join(dict.fromkeys(found))
+
+    def main_terms(self, question: str, lang: str) -> list[str]:
+        """The other language's main term of each glossary entry the question contains."""
+        return list(dict.fromkeys(t[0] for t in self._matched_entries(question, lang)))
+
+    def _matched_entries(self, question: str, lang: str) -> list[tuple[str, ...]]:
+        if lang not in OTHER:
+            return []
+        q_stems = [sorted(stems(w, [lang]))[0] for w in words(question)]
+        return [entry[OTHER[lang]] for entry in self.entries
+                if any(self._positions(q_stems, phrase, lang) for phrase in entry[lang])]
 
     def word_translations(self, question: str, lang: str, synonyms: bool = False) -> dict[str, list[str]]:
         """For each question word (folded) that is part of a glossary term: the other language's terms

@@ -46,6 +46,7 @@ class HybridRetriever:
         self.glossary = glossary
         self.options = options or RetrievalOptions()
         self.document_aliases = document_aliases or {}
+        self._term_vectors: dict[str, np.ndarray] = {}  # glossary term -> query vector, filled on first use
         self._languages = np.array([c.language for c in index.chunks])
         self._sources = np.array([c.source for c in index.chunks])
 
@@ -55,7 +56,8 @@ class HybridRetriever:
         n = len(self.index.chunks)
         cross = opt.cross_language and lang in OTHER
         translated = self.glossary.translate(query, lang) if (self.glossary and cross) else ""
-        dense = self._dense(query, translated) if opt.use_dense else None
+        terms = self.glossary.main_terms(query, lang) if translated else []
+        dense = self._dense(query, terms) if opt.use_dense else None
         keyword = None
         fused = np.zeros(n, dtype=np.float64)
         for ranking, weight in self._dense_rankings(dense, lang, cross):
@@ -95,13 +97,29 @@ class HybridRetriever:
         best = max(longest.values(), default=0)
         return {s for s, n in longest.items() if n == best}
 
-    def _dense(self, query: str, translated: str) -> np.ndarray:
-        texts = [query] + ([translated] if translated else [])
-        vectors = np.asarray(self.encoder.encode_queries(texts), dtype=np.float32)
+    def warm_up(self) -> None:
+        """Embed every glossary term once now, so no question pays for it later."""
+        if self.glossary is None:
+            return
+        terms = list(dict.fromkeys(e[lang][0] for e in self.glossary.entries for lang in ("de", "en")))
+        for term, vec in zip(terms, self.encoder.encode_queries(terms), strict=True):
+            self._term_vectors[term] = np.asarray(vec, dtype=np.float32)
+
+    def _dense(self, query: str, terms: list[str]) -> np.ndarray:
+        """Scores of every passage for the question and, if the glossary found terms, for the mean of
+        their other-language vectors (cached per term, so a question costs one forward pass)."""
+        vectors = np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)
+        if terms:
+            missing = [t for t in terms if t not in self._term_vectors]
+            if missing:
+                for term, vec in zip(missing, self.encoder.encode_queries(missing), strict=True):
+                    self._term_vectors[term] = np.asarray(vec, dtype=np.float32)
+            concept = np.mean([self._term_vectors[t] for t in terms], axis=0)
+            vectors = np.vstack([vectors, concept / np.linalg.norm(concept)])
         n = len(self.index.chunks)
         distances, ids = self.index.search(vectors, n)  # exact inner product over all passages
-        scores = np.full((n, len(texts)), -1.0, dtype=np.float32)
-        for q in range(len(texts)):
+        scores = np.full((n, len(vectors)), -1.0, dtype=np.float32)
+        for q in range(len(vectors)):
             valid = ids[q] >= 0
             scores[ids[q][valid], q] = distances[q][valid]
         return scores
