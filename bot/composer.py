@@ -133,8 +133,8 @@ class ExtractiveComposer:
         for n, cand in enumerate(dated[:4], start=1):
             chunk = cand.hit.chunk
             quote = cand.unit.render()
-            following = _next_unit(cand) if n == 1 else None
-            if following and unit_has_type(following.unit.render(), AnswerType.NUMBER):
+            following = _next_figure(cand) if n == 1 else None
+            if following is not None:
                 quote += " " + following.unit.render()  # a figure often goes on in the next sentence
             citations.append(Citation.from_hit(n, cand.hit, quote))
             note = f"; {CROSS_NOTE[lang]}" if chunk.language != lang and lang in CROSS_NOTE else ""
@@ -156,6 +156,16 @@ def _next_unit(c: Candidate) -> Candidate | None:
     if not units:
         return None
     return Candidate(c.hit_rank, c.hit, units[0], c.coverage, c.score - 0.01)
+
+
+def _next_figure(c: Candidate, within: int = 2) -> Candidate | None:
+    """The next figure-bearing sentence within `within` units (extraction may put a caption between)."""
+    units = {u.index: u for u in split_units(c.hit.chunk.text) if u.part_of is None}
+    for step in range(1, within + 1):
+        unit = units.get(c.unit.index + step)
+        if unit is not None and not unit.is_list and unit_has_type(unit.render(), AnswerType.NUMBER):
+            return Candidate(c.hit_rank, c.hit, unit, c.coverage, c.score - 0.01)
+    return None
 
 
 def _figure_rank(c: Candidate) -> float:
