@@ -48,15 +48,23 @@ def _dir_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def measure_pipeline(settings: Settings, items: list[str]) -> dict[str, Any]:
-    from bot.factory import build_bot, build_embedder, build_index
-    from bot.question import detect_language
+def _loaded_embedder(settings: Settings, out: dict[str, Any]) -> Any:
+    """The embedder, its load time (first encode loads the model) recorded in `out`."""
+    from bot.factory import build_embedder
 
-    out: dict[str, Any] = {}
     embedder = build_embedder(settings)
     started = time.perf_counter()
     embedder.encode_queries(["warm up"])
     out["model_load_s"] = time.perf_counter() - started
+    return embedder
+
+
+def measure_pipeline(settings: Settings, items: list[str]) -> dict[str, Any]:
+    from bot.factory import build_bot, build_index
+    from bot.question import detect_language
+
+    out: dict[str, Any] = {}
+    embedder = _loaded_embedder(settings, out)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = settings.with_overrides(index_dir=Path(tmp) / "index")
         started = time.perf_counter()
@@ -72,14 +80,10 @@ def measure_pipeline(settings: Settings, items: list[str]) -> dict[str, Any]:
 
 
 def measure_recipe(settings: Settings, items: list[str]) -> dict[str, Any]:
-    from bot.factory import build_embedder
     from evaluation.systems import LangChainRecipe
 
     out: dict[str, Any] = {}
-    embedder = build_embedder(settings)
-    started = time.perf_counter()
-    embedder.encode_queries(["warm up"])
-    out["model_load_s"] = time.perf_counter() - started
+    embedder = _loaded_embedder(settings, out)
     started = time.perf_counter()
     recipe = LangChainRecipe(settings.corpus_dir, embedder)
     out["index_build_s"] = time.perf_counter() - started
