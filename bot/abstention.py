@@ -32,22 +32,28 @@ _SPECULATIVE = re.compile(r"\b(succeed|successor|nachfolger\w*|nachfolgen|next y
 _OTHER_PROGRAMME = re.compile(r"\b(ZIM|EXIST|IGF|INNO-KOM|Horizon( Europe| 2020)?|EFRE|ERDF|GRW|KMU-innovativ|"
                               r"Zukunftscluster|Spitzencluster|Eurostars)\b")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
-_COUNTED = re.compile(r"\b(?:how many|wie viele?)\s+(?:of (?:the|its|their) |der |die |den |davon )?"
-                      r"(?:go-cluster-)?([\w-]+)", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(?:how many|wie viele?)\s+(.*)", re.IGNORECASE)
 _DURATION_Q = re.compile(r"\b(how long|wie lange)\b", re.IGNORECASE)
 _DURATION = re.compile(r"\b(\d+|zwei|drei|two|three)\s+(jahre?n?|years?|monate?n?|months?)\b", re.IGNORECASE)
 
 
+# Words between "how many" and the thing counted: "wie viele davon haben ein Gold-Label" counts gold labels.
 _NOT_NOUNS = frozenset(["haben", "hat", "gibt", "gab", "sind", "waren", "werden", "wurden", "are", "were",
-                        "have", "has", "had", "do", "does", "did", "there", "can", "could", "will", "would", "es"])
+                        "have", "has", "had", "do", "does", "did", "there", "can", "could", "will", "would", "es",
+                        "of", "them", "the", "its", "their", "davon", "der", "die", "den", "des", "ein", "eine",
+                        "einen", "a", "an", "hold", "holds", "tragen", "trugen", "go-cluster", "go-cluster-"])
 
 
 def counted_noun(question: str) -> str | None:
     """What a "how many ..." question counts ("Mitarbeitende", "members"), if it says."""
     match = _COUNTED.search(question)
-    if not match or match.group(1).lower() in _NOT_NOUNS:
+    if not match:
         return None
-    return match.group(1)
+    for word in re.findall(r"[\w-]+", match.group(1)):
+        word = word.removeprefix("go-cluster-")
+        if word and word.lower() not in _NOT_NOUNS:
+            return word
+    return None
 
 MESSAGES = {
     "de": ("Dazu finde ich in den Programmunterlagen von go-cluster keine Angabe, deshalb kann ich die Frage "

@@ -7,13 +7,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.abstention import counted_noun
 from bot.answer_types import AnswerType, answer_type, unit_has_type
+from bot.glossary import Glossary
 from bot.results import Citation, Hit
 from bot.units import Unit, split_units
 
 # (question, unit text, glossary translations of the question's words) -> coverage in [0, 1]
 Scorer = Callable[..., float]
 
+_COUNT = re.compile(r"(?<![\d.,])(?!(?:19|20)\d\d\b)\d[\d.,]*(?![\d.]*(?:th|st|nd|rd)\b)")
 CROSS_NOTE = {"de": "Quelle auf Englisch", "en": "source in German"}
 NEWEST = {"de": "Neueste Angabe", "en": "Most recent figure"}
 OTHERS = {"de": "Ältere bzw. andere Quellen nennen", "en": "Older or other sources give"}
@@ -26,6 +29,7 @@ class Candidate:
     unit: Unit
     coverage: float
     score: float
+    counts: int = 0  # 2: a figure in it counts what "how many" asks about; 1: it names that thing
 
 
 @dataclass
@@ -41,26 +45,44 @@ class ExtractiveComposer:
     >>> composer.compose("Wer darf sich bewerben?", "de", hits)   # doctest: +SKIP
     """
 
-    def __init__(self, coverage: Scorer, max_hits: int = 4, max_units: int = 3) -> None:
+    def __init__(self, coverage: Scorer, max_hits: int = 4, max_units: int = 3,
+                 glossary: Glossary | None = None) -> None:
         self.coverage = coverage
+        self.glossary = glossary
         self.max_hits = max_hits
         self.max_units = max_units
 
     def candidates(self, query: str, hits: Sequence[Hit],
                    translations: dict[str, list[str]] | None = None, lang: str = "") -> list[Candidate]:
         kind = answer_type(query)
+        noun = counted_noun(query) if kind is AnswerType.NUMBER else None
         out = []
-        for rank, hit in enumerate(hits[: self.max_hits], start=1):
+        for rank, hit in enumerate(hits, start=1):
             for unit in _with_items(split_units(hit.chunk.text)):
                 text = unit.render()
                 cov = self.coverage(query, text, translations=translations)
                 typed = 0.25 if kind is not AnswerType.ANY and unit_has_type(text, kind) else 0.0
+                counts = 0
+                if noun and typed:  # "how many members": the figure must count members, not years or ranks
+                    counts = 2 if self._counts(noun, text, lang) else int(
+                        self.coverage(noun, text, translations=translations) > 0)
+                    typed = 0.4 if counts == 2 else 0.0
                 if typed and kind is AnswerType.CONTACT:
                     cov = max(cov, 0.5)  # a phone number or address answers "how do I reach ..." as such
                 brevity = 0.03 * min(len(text) / 400, 3)  # of equal coverage, the shorter unit is the answer
                 same = 0.05 if hit.chunk.language == lang else 0.0  # as good in the question's language wins
-                out.append(Candidate(rank, hit, unit, cov, cov + typed + same + 0.15 / rank - brevity))
+                out.append(Candidate(rank, hit, unit, cov, cov + typed + same + 0.15 / rank - brevity, counts))
         return sorted(out, key=lambda c: -c.score)
+
+    def _counts(self, noun: str, text: str, lang: str) -> bool:
+        """Does a number in the text count `noun` (the noun within a few words after the number)?"""
+        translations = self.glossary.word_translations(noun, lang, synonyms=True, head_only=True) \
+            if self.glossary else None
+        for match in _COUNT.finditer(text):
+            window = " ".join(text[match.end():].split()[:5])
+            if self.coverage(noun, window, translations=translations) > 0:
+                return True
+        return False
 
     def compose(self, query: str, lang: str, hits: Sequence[Hit],
                 translations: dict[str, list[str]] | None = None,
@@ -73,10 +95,10 @@ class ExtractiveComposer:
             dated = self._dated_figures(self.candidates(query, hits, translations, lang))
             if dated:
                 return self._write_figures(dated, lang, max(c.coverage for c in dated))
-        chosen = self._choose(ranked)
+        chosen = self._choose(ranked, lang)
         return self._write(chosen, lang, ranked[0].coverage)
 
-    def _choose(self, ranked: list[Candidate]) -> list[Candidate]:
+    def _choose(self, ranked: list[Candidate], lang: str = "") -> list[Candidate]:
         best = ranked[0]
         chosen = [best]
         for cand in ranked[1:]:
@@ -89,8 +111,8 @@ class ExtractiveComposer:
             if same_passage or cand.coverage >= 0.5:
                 chosen.append(cand)
         chosen += [nxt for c in chosen if _is_label(c.unit) for nxt in [_next_unit(c)] if nxt is not None]
-        # Document order within a passage reads naturally; passages in rank order.
-        return sorted(chosen, key=lambda c: (c.hit_rank, c.unit.index))
+        # Passages in the question's language first, then rank order; document order within a passage.
+        return sorted(chosen, key=lambda c: (c.hit.chunk.language != lang, c.hit_rank, c.unit.index))
 
     def _write(self, chosen: list[Candidate], lang: str, best_cov: float) -> Composition:
         numbers: dict[str, int] = {}
@@ -113,6 +135,8 @@ class ExtractiveComposer:
         Within a document a dated figure ("im Oktober 2022 ... 81") beats an undated one ("über 80")."""
         figures = [c for c in ranked if c.coverage > 0 and not c.unit.is_list
                    and unit_has_type(c.unit.render(), AnswerType.NUMBER)]
+        level = max((c.counts for c in figures), default=0)
+        figures = [c for c in figures if c.counts == level]  # those that count (or name) what was asked
         if not figures:
             return []
         best_cov = max(c.coverage for c in figures)

@@ -51,10 +51,11 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     else:
         index = load_index(settings.index_dir, embedder.name, embedder.fingerprint())
     keywords = KeywordRetriever(index.chunks)
-    retriever = HybridRetriever(embedder, index, keywords, Glossary.load(),
+    glossary = Glossary.load()
+    retriever = HybridRetriever(embedder, index, keywords, glossary,
                                 document_aliases=_aliases(settings))
     retriever.warm_up()
-    composer = ExtractiveComposer(keywords.coverage)
+    composer = ExtractiveComposer(keywords.coverage, glossary=glossary)
     llm = None
     if settings.llm_base_url:
         from bot.llm_answerer import LlmAnswerer  # optional path: only imported when configured

@@ -74,17 +74,25 @@ class FaqBot:
             return result
         query = retrieval_query(text, history)
         t0 = time.perf_counter()
-        hits = self.retriever.search(query, lang, k=self.k)
+        # Figures are surveyed across all sources (newest first), so look further down the ranking.
+        wide = answer_type(text) is AnswerType.NUMBER
+        hits = self.retriever.search(query, lang, k=self.k * 3 if wide else self.k)
         if answer_type(query) is AnswerType.CONTACT:
             hits = self._with_contact_passages(query, lang, hits)
         result.timings_ms["retrieve"] = _ms(t0)
         t1 = time.perf_counter()
         glossary = self.retriever.glossary
         translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
-        # A follow-up is retrieved with the previous question but answered for what it asks itself.
-        focus = text if query != text else query
+        # A follow-up is retrieved with the previous question and answered for what it asks itself,
+        # unless it says too little on its own ("Und wer zahlt dafür?"): then with both questions.
+        focus = text
         translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
         composition = self._compose(focus, lang, hits, history, result, translations)
+        if query != text and (composition is None or composition.best_coverage < self.policy.strong_coverage):
+            wide = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
+            combined = self._compose(query, lang, hits, history, result, wide)
+            if combined is not None and (composition is None or combined.best_coverage > composition.best_coverage):
+                focus, translations, composition = query, wide, combined
         result.timings_ms["compose"] = _ms(t1)
         best_dense = max((h.dense_score or 0.0 for h in hits[:3]), default=0.0)
         evidence = " ".join(c.quote for c in composition.citations) if composition else ""

@@ -51,7 +51,8 @@ class Glossary:
         return [entry[OTHER[lang]] for entry in self.entries
                 if any(self._positions(q_stems, phrase, lang) for phrase in entry[lang])]
 
-    def word_translations(self, question: str, lang: str, synonyms: bool = False) -> dict[str, list[str]]:
+    def word_translations(self, question: str, lang: str, synonyms: bool = False,
+                          head_only: bool = False) -> dict[str, list[str]]:
         """For each question word (folded) that is part of a glossary term: the other language's terms
         (with `synonyms`, the entry's terms in the question's language too)."""
         if lang not in OTHER:
@@ -61,18 +62,21 @@ class Glossary:
         out: dict[str, list[str]] = {}
         for entry in self.entries:
             for phrase in entry[lang]:
-                for i in self._positions(q_stems, phrase, lang):
+                for i in self._positions(q_stems, phrase, lang, head_only):
                     out.setdefault(fold(q_words[i]), []).extend(
                         entry[OTHER[lang]] + (entry[lang] if synonyms else ()))
         return {w: list(dict.fromkeys(t)) for w, t in out.items()}
 
     @staticmethod
-    def _positions(q_stems: list[str], phrase: str, lang: str) -> list[int]:
+    def _positions(q_stems: list[str], phrase: str, lang: str, head_only: bool = False) -> list[int]:
+        """Where the phrase stands in the question; `head_only`: inside a compound only as its last
+        part (an "Aufnahmekriterium" is a criterion, not an admission)."""
         key = _key(phrase, lang)
         if not key:
             return []
         if len(key) == 1 and len(key[0]) >= 5:
-            hits = [i for i, s in enumerate(q_stems) if key[0] in s and len(s) > len(key[0])]
+            hits = [i for i, s in enumerate(q_stems) if len(s) > len(key[0])
+                    and (s.endswith(key[0]) if head_only else key[0] in s)]
             if hits:
                 return hits  # compounds: "Aufnahmekriterien" contains "kriteri"
         n = len(key)

@@ -32,6 +32,8 @@ STOPWORDS = frozenset([
     "es", "fuer", "gibt", "hat", "hatte", "ich", "ihr", "ihre", "im", "in", "darf", "duerfen", "muss",
     "muessen", "soll", "sollen", "koennte", "gelten", "gilt", "werde", "wurde", "wurden", "worden", "bekommt",
     "erhalte", "genau", "eigentlich", "bitte", "mal", "denn", "etwa", "alle", "does", "did", "get", "gets",
+    "viele", "viel", "many", "much", "dafuer", "davon", "darauf", "dazu", "darueber", "hierfuer", "dabei",
+    "it", "that", "this", "those", "they", "them", "she", "her", "he", "his", "him",
     "got", "must", "shall", "please", "exactly", "actually", "ist", "ja", "kann", "koennen", "man", "mit",
     "nach", "nicht", "noch", "nur", "ob", "oder", "sein", "seit", "sich", "sie", "sind", "so", "ueber", "um",
     "und", "uns", "unter", "vom", "von", "vor", "war", "was", "welche", "welcher", "welches", "wenn", "wer",
@@ -126,12 +128,23 @@ class KeywordRetriever:
         n = len(corpus)
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._default_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._terms_cache: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
 
     def scores(self, query: str, languages: Sequence[str] = ("de", "en")) -> np.ndarray:
         terms = self.tokenizer.terms(query, languages)
         if not terms:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+    def _text_terms(self, text: str, languages: tuple[str, ...]) -> frozenset[str]:
+        # Passage sentences recur across questions: stem each once (bounded, the corpus is small).
+        key = (text, languages)
+        found = self._terms_cache.get(key)
+        if found is None:
+            found = frozenset(self.tokenizer.terms(text, languages))
+            if len(self._terms_cache) < 50_000:
+                self._terms_cache[key] = found
+        return found
 
     def coverage(self, query: str, text: str, languages: Sequence[str] = ("de", "en"),
                  translations: dict[str, list[str]] | None = None) -> float:
@@ -140,7 +153,7 @@ class KeywordRetriever:
         groups = self.tokenizer.word_groups(query, languages, translations)
         if not groups:
             return 0.0
-        have = set(self.tokenizer.terms(text, languages))
+        have = self._text_terms(text, tuple(languages))
         plain = self.tokenizer.word_groups(query, languages)  # a word weighs what its own stems weigh
         weights = [max(self.idf.get(t, self._default_idf) for t in g) for g in plain]
         matched = sum(w for w, g in zip(weights, groups, strict=True) if g & have)
