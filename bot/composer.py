@@ -208,6 +208,3 @@ def _with_items(units: list[Unit]) -> list[Unit]:
 def _overlap(a: Unit, b: Unit) -> bool:
     return a.index == b.index or a.part_of == b.index or b.part_of == a.index
 
-
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)

@@ -7,7 +7,6 @@ translated, the dense search is also run within the other language's passages, a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -136,10 +135,3 @@ class HybridRetriever:
             rankings.append((other[np.argsort(-best, kind="stable")], 0.7))
         return rankings
 
-
-def dense_only(retriever: HybridRetriever) -> RetrievalOptions:
-    return RetrievalOptions(use_keywords=False, cross_language=False, rrf_k=retriever.options.rrf_k)
-
-
-def top_texts(hits: Sequence[Hit]) -> list[str]:
-    return [h.chunk.text for h in hits]

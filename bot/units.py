@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Abbreviations whose period does not end a sentence (German and English).
-_ABBREVIATIONS = ("z. B.", "z.B.", "u. a.", "u.a.", "d. h.", "d.h.", "ca.", "rd.", "Nr.", "bzw.", "e. V.",
-                  "e.V.", "Dr.", "Prof.", "vgl.", "Vgl.", "inkl.", "etc.", "i.e.", "e.g.", "approx.", "No.",
-                  "St.", "Abs.", "S.", "p.", "u. v. m.", "sog.", "usw.")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"“”»«]?\s+(?=[\"„“«»(]?[A-ZÄÖÜ0-9])")
+from indexer.sentences import split_sentences  # the chunker's splitter: one notion of a sentence
+
 _BULLET = re.compile(r"^\s*(?:[-•–*·▪]|\d{1,2}[.)])\s+")
-_PLACEHOLDER = "\u0000"
 
 
 @dataclass(frozen=True)
@@ -32,14 +28,6 @@ class Unit:
             return self.text
         head = f"{self.text}\n" if self.text else ""
         return head + "\n".join(f"- {item}" for item in self.items)
-
-
-def split_sentences(text: str) -> list[str]:
-    protected = text
-    for abbr in _ABBREVIATIONS:
-        protected = protected.replace(abbr, abbr.replace(".", _PLACEHOLDER))
-    parts = _SENTENCE_END.split(protected)
-    return [p.replace(_PLACEHOLDER, ".").strip() for p in parts if p.strip()]
 
 
 def split_units(passage: str) -> list[Unit]:
