@@ -75,24 +75,13 @@ class FaqBot:
         query = retrieval_query(text, history)
         t0 = time.perf_counter()
         # Figures are surveyed across all sources (newest first), so look further down the ranking.
-        wide = answer_type(text) is AnswerType.NUMBER
-        hits = self.retriever.search(query, lang, k=self.k * 3 if wide else self.k)
+        survey = answer_type(text) is AnswerType.NUMBER
+        hits = self.retriever.search(query, lang, k=self.k * 3 if survey else self.k)
         if answer_type(query) is AnswerType.CONTACT:
             hits = self._with_contact_passages(query, lang, hits)
         result.timings_ms["retrieve"] = _ms(t0)
         t1 = time.perf_counter()
-        glossary = self.retriever.glossary
-        translations = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
-        # A follow-up is retrieved with the previous question and answered for what it asks itself,
-        # unless it says too little on its own ("Und wer zahlt dafür?"): then with both questions.
-        focus = text
-        translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
-        composition = self._compose(focus, lang, hits, history, result, translations)
-        if query != text and (composition is None or composition.best_coverage < self.policy.strong_coverage):
-            wide = glossary.word_translations(query, lang, synonyms=True) if glossary else {}
-            combined = self._compose(query, lang, hits, history, result, wide)
-            if combined is not None and (composition is None or combined.best_coverage > composition.best_coverage):
-                focus, translations, composition = query, wide, combined
+        focus, translations, composition = self._compose_follow_up(text, query, lang, hits, history, result)
         result.timings_ms["compose"] = _ms(t1)
         best_dense = max((h.dense_score or 0.0 for h in hits[:3]), default=0.0)
         evidence = " ".join(c.quote for c in composition.citations) if composition else ""
@@ -109,6 +98,25 @@ class FaqBot:
         log.info("answered lang=%s abstained=%s hits=%d ms=%.0f", lang, result.abstained, len(hits),
                  result.timings_ms["total"])
         return result
+
+    def _compose_follow_up(self, text: str, query: str, lang: str, hits: list[Hit],
+                           history: Sequence[dict] | None,
+                           result: Answer) -> tuple[str, dict[str, list[str]], Composition | None]:
+        """(focus, its glossary translations, composition). A follow-up is retrieved with the previous
+        question and answered for what it asks itself, unless it says too little on its own
+        ("Und wer zahlt dafür?"): then for both questions."""
+        glossary = self.retriever.glossary
+        candidates = [text] if query == text else [text, query]
+        best: tuple[str, dict[str, list[str]], Composition | None] = (text, {}, None)
+        for focus in candidates:
+            translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
+            composition = self._compose(focus, lang, hits, history, result, translations)
+            current = best[2]
+            if current is None or (composition is not None and composition.best_coverage > current.best_coverage):
+                best = (focus, translations, composition)
+            if best[2] is not None and best[2].best_coverage >= self.policy.strong_coverage:
+                break  # the follow-up answers itself well enough
+        return best
 
     def _with_contact_passages(self, query: str, lang: str, hits: list[Hit]) -> list[Hit]:
         """Contact questions: make sure passages that hold a phone number or e-mail address are seen,
