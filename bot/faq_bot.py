@@ -105,18 +105,19 @@ class FaqBot:
         """(focus, its glossary translations, composition). A follow-up is retrieved with the previous
         question and answered for what it asks itself, unless it says too little on its own
         ("Und wer zahlt dafür?"): then for both questions."""
+        first = self._compose_with_translations(text, lang, hits, history, result)
+        if query == text or (first[1] is not None and first[1].best_coverage >= self.policy.strong_coverage):
+            return (text, *first)
+        second = self._compose_with_translations(query, lang, hits, history, result)
+        if second[1] is not None and (first[1] is None or second[1].best_coverage > first[1].best_coverage):
+            return (query, *second)
+        return (text, *first)
+
+    def _compose_with_translations(self, focus: str, lang: str, hits: list[Hit], history: Sequence[dict] | None,
+                                   result: Answer) -> tuple[dict[str, list[str]], Composition | None]:
         glossary = self.retriever.glossary
-        candidates = [text] if query == text else [text, query]
-        best: tuple[str, dict[str, list[str]], Composition | None] = (text, {}, None)
-        for focus in candidates:
-            translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
-            composition = self._compose(focus, lang, hits, history, result, translations)
-            current = best[2]
-            if current is None or (composition is not None and composition.best_coverage > current.best_coverage):
-                best = (focus, translations, composition)
-            if best[2] is not None and best[2].best_coverage >= self.policy.strong_coverage:
-                break  # the follow-up answers itself well enough
-        return best
+        translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
+        return translations, self._compose(focus, lang, hits, history, result, translations)
 
     def _with_contact_passages(self, query: str, lang: str, hits: list[Hit]) -> list[Hit]:
         """Contact questions: make sure passages that hold a phone number or e-mail address are seen,
