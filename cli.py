@@ -1,4 +1,4 @@
-"""The `gocluster-faq` command: index, ask, eval, bench, serve. Errors become one-line messages."""
+"""The `gocluster-faq` command: index, ask, eval, train, bench, serve. Errors become one-line messages."""
 
 from __future__ import annotations
 
@@ -63,6 +63,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_cli(args, settings)
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from evaluation.train import run_cli
+
+    return run_cli(args, settings)
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from evaluation.bench import run_bench
 
@@ -107,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", type=Path,
                    help="turn thumbs-down feedback in this SQLite file into candidate questions")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="fit the answer selector on the development split (bot/selector.json)")
+    p.add_argument("--out", type=Path, help="where to write the selector (default: bot/selector.json)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("bench", help="benchmark against the plain LangChain recipe")
     p.add_argument("--out", type=Path, default=Path("var/bench"))

@@ -6,12 +6,13 @@ import logging
 import tomllib
 from collections.abc import Callable
 
-from bot.abstention import AbstentionPolicy
-from bot.composer import ExtractiveComposer
+from bot.candidates import CandidateFinder
 from bot.faq_bot import Contact, FaqBot
 from bot.glossary import Glossary
 from bot.keywords import KeywordRetriever
 from bot.retriever import HybridRetriever
+from bot.selector import Selector
+from bot.spelling import SpellingCorrector
 from indexer.builder import IndexBuilder
 from indexer.chunker import Chunker
 from indexer.embedder import E5Embedder
@@ -44,7 +45,8 @@ def load_or_build(settings: Settings, embedder: E5Embedder,
 
 
 def build_bot(settings: Settings, progress: Callable[[str], None] = print,
-              embedder: E5Embedder | None = None, build_missing: bool = True) -> FaqBot:
+              embedder: E5Embedder | None = None, build_missing: bool = True,
+              selector: Selector | None = None) -> FaqBot:
     embedder = embedder or build_embedder(settings)
     if build_missing:
         index = load_or_build(settings, embedder, progress)
@@ -55,13 +57,16 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     retriever = HybridRetriever(embedder, index, keywords, glossary,
                                 document_aliases=_aliases(settings))
     retriever.warm_up()
-    composer = ExtractiveComposer(keywords.coverage, glossary=glossary)
+    spelling = SpellingCorrector.from_texts(
+        [c.text for c in index.chunks] + [f"{c.title} {c.section}" for c in index.chunks],
+        protected=[t for e in glossary.entries for lang in ("de", "en") for t in e[lang]])
     llm = None
     if settings.llm_base_url:
         from bot.llm_answerer import LlmAnswerer  # optional path: only imported when configured
 
         llm = LlmAnswerer.from_settings(settings, keywords.coverage)
-    return FaqBot(retriever, composer, AbstentionPolicy(), settings.max_question_chars, k=settings.retrieval_k,
+    return FaqBot(retriever, keywords, CandidateFinder(index), selector or Selector.load(), spelling,
+                  settings.max_question_chars, k=settings.retrieval_k,
                   contact=Contact(settings.hotline_contact_phone, settings.hotline_contact_email), llm=llm,
                   index_version=index.version, documents=_documents(index))
 

@@ -1,4 +1,11 @@
-"""FaqBot: question in, cited answer (or an honest abstention) out."""
+"""FaqBot: question in, cited answer (or an honest abstention) out.
+
+One mechanism decides: candidate answer units are gathered (bot/candidates.py), described by features
+(bot/features.py) and scored by the learned selector (bot/selector.py); the best unit answers when its
+probability reaches the calibrated threshold and the policy (bot/policy.py) finds nothing the evidence
+does not state. A follow-up is read alone and with the conversation (bot/conversation.py); the reading
+the selector is more confident in wins.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.abstention import AbstentionPolicy, abstention_text, counted_noun
-from bot.answer_types import AnswerType, answer_type, unit_has_type
-from bot.composer import Composition, ExtractiveComposer
-from bot.question import clean_question, detect_language, retrieval_query
+import numpy as np
+
+from bot.asked import Kind, asked_kinds
+from bot.candidates import Candidate, CandidateFinder
+from bot.conversation import Reading, readings
+from bot.features import Context, QuestionView, feature_matrix
+from bot.keywords import KeywordRetriever
+from bot.policy import AnswerPolicy, abstention_text
+from bot.question import clean_question, detect_language
 from bot.results import Answer, Hit
 from bot.retriever import HybridRetriever
+from bot.selector import Selector
+from bot.spelling import SpellingCorrector
+from bot.writer import AnswerWriter, Composition, Scored
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +48,37 @@ class Contact:
     email: str = "info@go-cluster.de"
 
 
+@dataclass
+class Attempt:
+    """One reading of the question, scored: what the answer would be if this reading were taken."""
+
+    reading: Reading
+    hits: list[Hit]
+    ranked: list[Scored]
+    view: QuestionView
+
+    @property
+    def probability(self) -> float:
+        return self.ranked[0].probability if self.ranked else 0.0
+
+
 class FaqBot:
     """>>> bot = build_bot(Settings.from_env())          # see bot/factory.py
     >>> bot.answer("Wer darf sich bewerben?").citations[0].quote   # doctest: +SKIP
     """
 
-    def __init__(self, retriever: HybridRetriever, composer: ExtractiveComposer, policy: AbstentionPolicy,
-                 max_question_chars: int, k: int = 8, contact: Contact | None = None,
-                 llm: Answerer | None = None, index_version: str = "",
+    def __init__(self, retriever: HybridRetriever, keywords: KeywordRetriever, finder: CandidateFinder,
+                 selector: Selector, spelling: SpellingCorrector, max_question_chars: int, k: int = 8,
+                 policy: AnswerPolicy | None = None, writer: AnswerWriter | None = None,
+                 contact: Contact | None = None, llm: Answerer | None = None, index_version: str = "",
                  documents: Sequence[dict[str, Any]] = ()) -> None:
         self.retriever = retriever
-        self.composer = composer
-        self.policy = policy
+        self.keywords = keywords
+        self.finder = finder
+        self.selector = selector
+        self.spelling = spelling
+        self.policy = policy or AnswerPolicy(threshold=selector.threshold)
+        self.writer = writer or AnswerWriter()
         self.max_question_chars = max_question_chars
         self.k = k
         self.contact = contact or Contact()
@@ -59,83 +93,81 @@ class FaqBot:
                source: str | None = None) -> list[Hit]:
         text = clean_question(query, self.max_question_chars)
         lang, _ = detect_language(text)
+        text, _ = self.spelling.correct(text) if lang in ("de", "en") else (text, [])
         return self.retriever.search(text, lang, k=k, language=language or None, source=source or None)
 
     def answer(self, question: str, history: Sequence[dict] | None = None) -> Answer:
         started = time.perf_counter()
+        corrected, lang, supported, changes = self.read(question)
         text = clean_question(question, self.max_question_chars)
-        lang, supported = detect_language(text)
-        notes = [] if supported else [UNSUPPORTED_NOTE]
-        result = Answer(question=text, text="", language=lang, abstained=True, notes=notes,
-                        index_version=self.index_version)
+        result = Answer(question=text, text="", language=lang, abstained=True,
+                        notes=[] if supported else [UNSUPPORTED_NOTE], index_version=self.index_version)
         if self.policy.refuses(text):
             result.text = abstention_text(lang, self.contact.phone, self.contact.email, off_topic=True)
             result.timings_ms["total"] = _ms(started)
             return result
-        query = retrieval_query(text, history)
-        t0 = time.perf_counter()
-        # Figures are surveyed across all sources (newest first), so look further down the ranking.
-        survey = answer_type(text) is AnswerType.NUMBER
-        hits = self.retriever.search(query, lang, k=self.k * 3 if survey else self.k)
-        if answer_type(query) is AnswerType.CONTACT:
-            hits = self._with_contact_passages(query, lang, hits)
-        result.timings_ms["retrieve"] = _ms(t0)
-        t1 = time.perf_counter()
-        focus, translations, composition = self._compose_follow_up(text, query, lang, hits, history, result)
-        result.timings_ms["compose"] = _ms(t1)
-        best_dense = max((h.dense_score or 0.0 for h in hits[:3]), default=0.0)
-        evidence = " ".join(c.quote for c in composition.citations) if composition else ""
-        kind = answer_type(focus)
-        typed = kind is not AnswerType.ANY and unit_has_type(evidence, kind)
-        noun = counted_noun(text)
-        uncounted = bool(noun) and self.composer.coverage(noun, evidence, translations=translations) == 0
-        if composition is None or uncounted or self.policy.lacks_evidence(
-                focus, composition.best_coverage, best_dense, evidence, typed_match=typed):
+        attempts = [self.attempt(r, lang, supported) for r in readings(corrected, history)]
+        best = max(attempts, key=lambda a: a.probability - a.reading.cost)
+        result.retrieved = [{"chunk_id": h.chunk.id, "rank": h.rank, "source": h.chunk.source,
+                             "text": h.chunk.text} for h in best.hits]
+        result.read_as = corrected if changes else ""
+        result.probability = round(best.probability, 4)
+        result.timings_ms["retrieve_and_score"] = _ms(started)
+        composition = self._compose(best, lang, supported, result.read_as, history, result)
+        if composition is None:
             result.text = abstention_text(lang, self.contact.phone, self.contact.email)
         else:
             result.text, result.citations, result.abstained = composition.text, composition.citations, False
         result.timings_ms["total"] = _ms(started)
-        log.info("answered lang=%s abstained=%s hits=%d ms=%.0f", lang, result.abstained, len(hits),
-                 result.timings_ms["total"])
+        log.info("answered lang=%s abstained=%s p=%.3f reading=%s ms=%.0f", lang, result.abstained,
+                 best.probability, best.reading.kind, result.timings_ms["total"])
         return result
 
-    def _compose_follow_up(self, text: str, query: str, lang: str, hits: list[Hit],
-                           history: Sequence[dict] | None,
-                           result: Answer) -> tuple[str, dict[str, list[str]], Composition | None]:
-        """(focus, its glossary translations, composition). A follow-up is retrieved with the previous
-        question and answered for what it asks itself, unless it says too little on its own
-        ("Und wer zahlt dafür?"): then for both questions."""
-        first = self._compose_with_translations(text, lang, hits, history, result)
-        if query == text or (first[1] is not None and first[1].best_coverage >= self.policy.strong_coverage):
-            return (text, *first)
-        second = self._compose_with_translations(query, lang, hits, history, result)
-        if second[1] is not None and (first[1] is None or second[1].best_coverage > first[1].best_coverage):
-            return (query, *second)
-        return (text, *first)
+    def attempt(self, reading: Reading, lang: str, supported: bool) -> Attempt:
+        """Retrieve, gather candidates and score them for one reading of the question."""
+        hits, candidates, view, features = self.describe(reading, lang, supported)
+        probabilities = self.selector.probability(features)
+        order = np.argsort(-probabilities, kind="stable")
+        ranked = [Scored(candidates[i], float(probabilities[i])) for i in order]
+        return Attempt(reading, hits, ranked, view)
 
-    def _compose_with_translations(self, focus: str, lang: str, hits: list[Hit], history: Sequence[dict] | None,
-                                   result: Answer) -> tuple[dict[str, list[str]], Composition | None]:
+    def describe(self, reading: Reading, lang: str, supported: bool,
+                 names: Sequence[str] | None = None) -> tuple[list[Hit], list[Candidate], QuestionView, np.ndarray]:
+        """The reading's passages, candidate units, question view and feature matrix (training uses this)."""
+        vector = np.asarray(self.retriever.encoder.encode_queries([reading.text])[0], dtype=np.float32)
+        hits = self.retriever.search(reading.text, lang, k=self.k, query_vector=vector)
+        candidates = self.finder.find(vector, hits, history_chunks=reading.history_chunks)
         glossary = self.retriever.glossary
-        translations = glossary.word_translations(focus, lang, synonyms=True) if glossary else {}
-        return translations, self._compose(focus, lang, hits, history, result, translations)
+        translations = glossary.word_translations(reading.focus, lang, synonyms=True) if glossary else {}
+        view = QuestionView.build(reading.focus, lang, supported, asked_kinds(reading.question), self.keywords,
+                                  translations)
+        ctx = Context(self.keywords, self.finder.neighbours)
+        features = feature_matrix(view, candidates, ctx, list(names or self.selector.names))
+        return hits, candidates, view, features
 
-    def _with_contact_passages(self, query: str, lang: str, hits: list[Hit]) -> list[Hit]:
-        """Contact questions: make sure passages that hold a phone number or e-mail address are seen,
-        best matching first (they are short and rank low on meaning alone)."""
-        wider = self.retriever.search(query, lang, k=60)
-        contact = [h for h in wider if unit_has_type(h.chunk.text, AnswerType.CONTACT)]
-        contact = sorted(contact, key=lambda h: h.chunk.language != lang)[:2]  # stable: rank within language
-        seen = {h.chunk.id for h in contact}
-        return contact + [h for h in hits if h.chunk.id not in seen]
+    def read(self, question: str) -> tuple[str, str, bool, list[tuple[str, str]]]:
+        """(cleaned and corrected question, language, supported, corrections) - the first steps of answer()."""
+        text = clean_question(question, self.max_question_chars)
+        lang, supported = detect_language(text)
+        corrected, changes = self.spelling.correct(text) if supported else (text, [])
+        return corrected, lang, supported, changes
 
-    def _compose(self, query: str, lang: str, hits: list[Hit], history: Sequence[dict] | None,
-                 result: Answer, translations: dict[str, list[str]]) -> Composition | None:
-        named = bool(self.retriever.named_documents(query))
-        extractive = self.composer.compose(query, lang, hits, translations, document_named=named)
-        if self.llm is None or extractive is None:
+    def _compose(self, best: Attempt, lang: str, supported: bool, read_as: str,
+                 history: Sequence[dict] | None, result: Answer) -> Composition | None:
+        if not best.ranked or not self.policy.answers(best.probability):
+            return None
+        kinds: set[Kind] = best.view.kinds
+        chosen = self.writer.choose(best.ranked, self.policy.threshold, kinds)
+        evidence = " ".join(s.candidate.text for s in chosen)
+        missing = self.policy.missing_figure(best.reading.question, evidence)
+        if missing:
+            result.notes.append(f"not stated in the documents: {missing}")
+            return None
+        extractive = self.writer.write(chosen, lang, kinds, supported, read_as)
+        if self.llm is None:
             return extractive
         try:
-            generated = self.llm.answer(query, lang, hits, history)
+            generated = self.llm.answer(best.reading.text, lang, best.hits, history)
         except Exception as exc:  # any endpoint failure must degrade to the extractive answer
             log.warning("llm failed, using extractive answer: %s", exc.__class__.__name__)
             generated = None
@@ -143,7 +175,6 @@ class FaqBot:
             result.notes.append("llm answer rejected or unavailable; extractive answer shown")
             return extractive
         result.answerer = "llm"
-        generated.best_coverage = extractive.best_coverage
         return generated
 
 

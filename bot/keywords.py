@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -150,11 +151,34 @@ class KeywordRetriever:
                  translations: dict[str, list[str]] | None = None) -> float:
         """IDF-weighted share of the query's content words that the text contains (0..1); a word also
         counts as present when one of its glossary translations is."""
+        return self.query_terms(query, languages, translations).coverage(self, text)
+
+    def query_terms(self, query: str, languages: Sequence[str] = ("de", "en"),
+                    translations: dict[str, list[str]] | None = None) -> QueryTerms:
+        """The query's content words, stemmed once, to be matched against many texts."""
         groups = self.tokenizer.word_groups(query, languages, translations)
-        if not groups:
-            return 0.0
-        have = self._text_terms(text, tuple(languages))
         plain = self.tokenizer.word_groups(query, languages)  # a word weighs what its own stems weigh
         weights = [max(self.idf.get(t, self._default_idf) for t in g) for g in plain]
-        matched = sum(w for w, g in zip(weights, groups, strict=True) if g & have)
-        return matched / sum(weights)
+        return QueryTerms(tuple(frozenset(g) for g in groups), tuple(weights), tuple(languages),
+                          self._default_idf)
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    groups: tuple[frozenset[str], ...]
+    weights: tuple[float, ...]
+    languages: tuple[str, ...]
+    max_weight: float
+
+    def coverage(self, keywords: KeywordRetriever, text: str) -> float:
+        if not self.groups:
+            return 0.0
+        have = keywords._text_terms(text, self.languages)
+        matched = sum(w for w, g in zip(self.weights, self.groups, strict=True) if g & have)
+        return matched / sum(self.weights)
+
+    def rarest_missing(self, keywords: KeywordRetriever, text: str) -> float:
+        """The weight (0..1) of the rarest query word the text lacks: a named thing that is not there."""
+        have = keywords._text_terms(text, self.languages)
+        missing = [w for w, g in zip(self.weights, self.groups, strict=True) if not g & have]
+        return max(missing, default=0.0) / self.max_weight

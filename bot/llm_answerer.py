@@ -14,8 +14,8 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot.composer import Composition
 from bot.results import Citation, Hit
+from bot.writer import Composition
 
 log = logging.getLogger(__name__)
 
@@ -104,4 +104,4 @@ class LlmAnswerer:
         renumber = {old: new for new, old in enumerate(cited, start=1)}
         text = _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
         citations = [Citation.from_hit(renumber[n], used[n - 1], used[n - 1].chunk.text) for n in cited]
-        return Composition(text, citations, best_coverage=1.0, evidence_language=used[0].chunk.language)
+        return Composition(text, citations, probability=1.0, evidence_language=used[0].chunk.language)

@@ -1,14 +1,13 @@
-"""Checking a question before it is answered: clean it, know its language, resolve follow-ups."""
+"""Checking a question before it is answered: clean it and know its language."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 
 import py3langid
 
-from bot.keywords import STOPWORDS, fold, words
+from bot.keywords import fold, words
 from indexer.errors import QuestionError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -25,9 +24,6 @@ _EN_HINTS = frozenset([
     "there", "a", "an", "i", "we", "you", "not", "with", "for", "about", "to", "of", "apply", "cost", "member",
     "programme", "admission"
 ])
-_FOLLOW_UP = re.compile(r"^(und|and|what about|und was|was ist mit|wie ist es mit|also|auch)\b|"
-                        r"\b(das|dafür|dafuer|dies|diese[rsm]?|davon|darauf|dort|es|it|that|this|they|them|"
-                        r"those|there)\b", re.IGNORECASE)
 
 
 def clean_question(raw: str, max_chars: int) -> str:
@@ -70,17 +66,3 @@ def _mostly_non_latin(text: str) -> bool:
     latin = sum("LATIN" in unicodedata.name(ch, "") for ch in letters)
     other = len(letters) - latin
     return other >= 2 and 3 * other >= latin  # one CJK sign carries a word: count it thrice
-
-
-def is_follow_up(question: str) -> bool:
-    content = [w for w in words(question) if fold(w) not in STOPWORDS]
-    return len(content) <= 4 and bool(_FOLLOW_UP.search(question))
-
-
-def retrieval_query(question: str, history: Sequence[dict] | None) -> str:
-    """For a follow-up ("Und was kostet das?") prepend the previous user question for retrieval."""
-    if not history or not isinstance(history, list | tuple) or not is_follow_up(question):
-        return question
-    previous = [m["content"] for m in history if isinstance(m, dict) and m.get("role") == "user"
-                and isinstance(m.get("content"), str) and m["content"].strip()]
-    return f"{previous[-1]} {question}" if previous else question

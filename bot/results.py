@@ -56,6 +56,10 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     answerer: str = "extractive"
     index_version: str = ""
+    # The ranked passages the answer path retrieved (chunk_id, rank, source, text), best first.
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+    read_as: str = ""  # the question as read after typo correction ("" when nothing was corrected)
+    probability: float = 0.0  # the selector's confidence in the best answer unit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

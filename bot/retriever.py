@@ -50,13 +50,15 @@ class HybridRetriever:
         self._sources = np.array([c.source for c in index.chunks])
 
     def search(self, query: str, lang: str, k: int = 8, language: str | None = None,
-               source: str | None = None, options: RetrievalOptions | None = None) -> list[Hit]:
+               source: str | None = None, options: RetrievalOptions | None = None,
+               query_vector: np.ndarray | None = None) -> list[Hit]:
+        """`query_vector`: the query already embedded by the caller (one forward pass per question)."""
         opt = options or self.options
         n = len(self.index.chunks)
         cross = opt.cross_language and lang in OTHER
         translated = self.glossary.translate(query, lang) if (self.glossary and cross) else ""
         terms = self.glossary.main_terms(query, lang) if translated else []
-        dense = self._dense(query, terms) if opt.use_dense else None
+        dense = self._dense(query, terms, query_vector) if opt.use_dense else None
         keyword = None
         fused = np.zeros(n, dtype=np.float64)
         for ranking, weight in self._dense_rankings(dense, lang, cross):
@@ -104,10 +106,11 @@ class HybridRetriever:
         for term, vec in zip(terms, self.encoder.encode_queries(terms), strict=True):
             self._term_vectors[term] = np.asarray(vec, dtype=np.float32)
 
-    def _dense(self, query: str, terms: list[str]) -> np.ndarray:
+    def _dense(self, query: str, terms: list[str], query_vector: np.ndarray | None = None) -> np.ndarray:
         """Scores of every passage for the question and, if the glossary found terms, for the mean of
         their other-language vectors (cached per term, so a question costs one forward pass)."""
-        vectors = np.asarray(self.encoder.encode_queries([query]), dtype=np.float32)
+        vectors = np.asarray(self.encoder.encode_queries([query]) if query_vector is None
+                             else query_vector.reshape(1, -1), dtype=np.float32)
         if terms:
             missing = [t for t in terms if t not in self._term_vectors]
             if missing:

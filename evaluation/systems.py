@@ -17,7 +17,7 @@ from typing import Protocol
 import bm25s
 
 from bot.faq_bot import FaqBot
-from bot.question import detect_language, retrieval_query
+from bot.question import detect_language
 from bot.retriever import RetrievalOptions
 from evaluation.questions import Question
 from indexer.chunk import Chunk
@@ -54,7 +54,7 @@ class PipelineSystem:
                             [c.quote for c in answer.citations], self.ranked(q), latency)
 
     def ranked(self, q: Question, options: RetrievalOptions | None = None) -> list[str]:
-        query = retrieval_query(q.question, list(q.history) or None)
+        query = q.question
         lang, _ = detect_language(q.question)
         hits = self.bot.retriever.search(query, lang, k=self.k, options=options or self.options)
         return [h.chunk.text for h in hits]

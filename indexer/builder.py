@@ -24,6 +24,7 @@ from indexer.chunk import Chunk
 from indexer.chunker import Chunker, chunk_file
 from indexer.errors import CorpusError, DocumentError, FaqError, IndexMismatch, IndexNotFound
 from indexer.loaders import iter_corpus_files
+from indexer.units import unit_records
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +122,12 @@ class IndexBuilder:
         if unchanged and previous is not None:
             report.changed, report.reused, report.version = False, len(chunks), previous.version
             return report
-        vectors = self._embed(chunks, previous if reusable else None, report)
+        cache = self._vector_cache(previous if reusable else None)
+        vectors = self._embed([c.embedding_text() for c in chunks], cache, report, "Embedding passages")
+        units = [record for chunk in chunks for record in unit_records(chunk)]
+        unit_vectors = self._embed([u.embedding_text() for u in units], cache, None, "Embedding answer units")
         manifest = self._manifest(files, chunks, settings_key, report)
-        store.write_version(index_dir, chunks, vectors, manifest)
+        store.write_version(index_dir, chunks, vectors, manifest, units, unit_vectors)
         report.version = store.read_manifest(index_dir)["version"]
         return report
 
@@ -135,25 +139,36 @@ class IndexBuilder:
                 log.info("previous index not reusable: %s", exc)
             return None
 
-    def _embed(self, chunks: list[Chunk], previous: store.StoredIndex | None,
-               report: BuildReport) -> np.ndarray:
-        cache: dict[str, np.ndarray] = {}
-        if previous is not None:
-            old_vectors = previous.vectors()
-            cache = {_text_key(c): old_vectors[i] for i, c in enumerate(previous.chunks)}
-        todo = [c for c in chunks if _text_key(c) not in cache]
+    @staticmethod
+    def _vector_cache(previous: store.StoredIndex | None) -> dict[str, np.ndarray]:
+        """Vectors of the previous version by the text they embed: unchanged text is not embedded again."""
+        if previous is None:
+            return {}
+        cache = {_text_key(c.embedding_text()): v for c, v in zip(previous.chunks, previous.vectors(), strict=True)}
+        cache.update({_text_key(u.embedding_text()): v
+                      for u, v in zip(previous.units, previous.unit_vectors(), strict=True)})
+        return cache
+
+    def _embed(self, texts: list[str], cache: dict[str, np.ndarray], report: BuildReport | None,
+               label: str) -> np.ndarray:
+        keys = [_text_key(t) for t in texts]
+        todo = list(dict.fromkeys(k for k in keys if k not in cache))  # each distinct text once
+        by_key = dict(zip(keys, texts, strict=True))
         if todo:
             batch = 16
-            bar = tqdm(total=len(todo), desc="Embedding", unit="chunk", disable=not self.show_progress)
+            bar = tqdm(total=len(todo), desc=label, unit="text", disable=not self.show_progress)
             for start in range(0, len(todo), batch):
                 part = todo[start:start + batch]
-                vecs = self.embedder.encode_passages([c.embedding_text() for c in part])
-                for c, v in zip(part, vecs, strict=True):
-                    cache[_text_key(c)] = np.asarray(v, dtype=np.float32)
+                vecs = self.embedder.encode_passages([by_key[k] for k in part])
+                for key, vec in zip(part, vecs, strict=True):
+                    cache[key] = np.asarray(vec, dtype=np.float32)
                 bar.update(len(part))
             bar.close()
-        report.embedded, report.reused = len(todo), len(chunks) - len(todo)
-        return np.stack([cache[_text_key(c)] for c in chunks]).astype(np.float32)
+        if report is not None:
+            report.embedded, report.reused = len(todo), len(texts) - len(todo)
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.stack([cache[k] for k in keys]).astype(np.float32)
 
     def _settings_key(self, corpus_dir: Path) -> str:
         catalog = corpus_dir / "catalog.toml"
@@ -176,8 +191,8 @@ class IndexBuilder:
         }
 
 
-def _text_key(chunk: Chunk) -> str:
-    return hashlib.sha256(chunk.embedding_text().encode()).hexdigest()
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _package_version() -> str:

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MIN_TOKENS = 12
 # Bump when cleaning or chunking rules change: it is part of settings(), so the next build re-chunks.
-CHUNKING_VERSION = 1
+CHUNKING_VERSION = 2
 
 
 def estimate_tokens(text: str) -> int:

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexer.reflow import (
     LIST_MARKER,
@@ -48,6 +48,7 @@ _FURNITURE = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"(https?://|mailto:)\S+",  # bare link targets appended by the PDF export
     r"(table of )?contents|inhalt(sverzeichnis)?",
 )]
+_VALUE = re.compile(r"\d{1,3}")  # a figure without its label
 _TOC_LINE = re.compile(r"\S.*\t\s*\d{1,3}")  # "Foreword<TAB>2"
 _CONJUNCTIONS = {"de": frozenset({"und", "oder", "bzw.", "sowie", "bis"}), "en": frozenset({"and", "or"})}
 # "2012", "2015 – 2020", "Ab 2020", "10:30 Uhr": prefixed to the heading that follows
@@ -110,10 +111,30 @@ def _split_lines(text: str, page_numbers: Sequence[int | None] | None) -> list[L
 
 def drop_page_furniture(lines: list[Line | None]) -> list[Line | None]:
     """Blank out credits, logos, page numbers, lone letters, contents lines and running headers."""
+    lines = join_label_values(lines)
     counts = Counter(line.text for line in lines if line)
     outline = _outline_lines(lines)
     return [None if line is None or index in outline or _is_furniture(line, counts) else line
             for index, line in enumerate(lines)]
+
+
+def join_label_values(lines: list[Line | None]) -> list[Line | None]:
+    """Figures pages set a label and its value apart ("Clusterreportagen:", blank, "16"): a short
+    number right after a label is its value, not a page number, so the two become "Clusterreportagen: 16"."""
+    out: list[Line | None] = list(lines)
+    last: int | None = None
+    for index, line in enumerate(out):
+        if line is None:
+            continue
+        if last is not None and _VALUE.fullmatch(line.text) and out[last].text.endswith(":"):  # type: ignore[union-attr]
+            label = out[last]
+            assert label is not None
+            out[last] = replace(label, text=f"{label.text} {line.text}", raw=f"{label.raw.rstrip()} {line.text}")
+            out[index] = None
+            last = None
+            continue
+        last = index
+    return out
 
 
 def _is_furniture(line: Line, counts: Counter[str]) -> bool:

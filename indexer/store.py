@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,12 @@ import numpy as np
 
 from indexer.chunk import Chunk
 from indexer.errors import IndexMismatch, IndexNotFound
+from indexer.units import UnitRecord
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-FILES = ("index.faiss", "chunks.jsonl")
+FORMAT_VERSION = 2
+FILES = ("index.faiss", "chunks.jsonl", "units.faiss", "units.jsonl")
 FIX = "run `gocluster-faq index` to rebuild it"
 
 
@@ -42,12 +43,15 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class StoredIndex:
-    """A loaded index: the FAISS index, its chunks (row i = vector i) and the checked manifest."""
+    """A loaded index: the FAISS index, its chunks (row i = vector i), the answer units with their own
+    FAISS index (row j = unit j), and the checked manifest."""
 
     index: faiss.Index
     chunks: list[Chunk]
     manifest: dict[str, Any]
     path: Path
+    unit_index: faiss.Index | None = None
+    units: list[UnitRecord] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -61,23 +65,32 @@ class StoredIndex:
         k = min(k, self.index.ntotal)
         return self.index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
 
+    def unit_vectors(self) -> np.ndarray:
+        index = self.unit_index
+        if index is None or not index.ntotal:
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return index.reconstruct_n(0, index.ntotal)
+
 
 def write_version(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray,
-                  manifest: dict[str, Any]) -> Path:
+                  manifest: dict[str, Any], units: list[UnitRecord] | None = None,
+                  unit_vectors: np.ndarray | None = None) -> Path:
     """Write a complete version folder aside, then point CURRENT at it (atomic rename)."""
+    units = units or []
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    if unit_vectors is None:
+        unit_vectors = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    if len(units) != len(unit_vectors):
+        raise ValueError(f"{len(units)} units but {len(unit_vectors)} vectors")
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=index_dir))
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else int(manifest["embedder"]["dimension"])
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(tmp / "index.faiss"))
-    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-        for chunk in chunks:
-            fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-    manifest = dict(manifest, format=FORMAT_VERSION, dimension=dim, ntotal=len(chunks),
+    _write_faiss(tmp / "index.faiss", vectors, dim)
+    _write_faiss(tmp / "units.faiss", unit_vectors, dim)
+    _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+    _write_jsonl(tmp / "units.jsonl", (u.to_dict() for u in units))
+    manifest = dict(manifest, format=FORMAT_VERSION, dimension=dim, ntotal=len(chunks), units=len(units),
                     checksums={name: sha256_file(tmp / name) for name in FILES})
     manifest["version"] = f"{manifest['built_at']}/{manifest['checksums']['chunks.jsonl'][:8]}"
     _write_json(tmp / "manifest.json", manifest)
@@ -91,6 +104,19 @@ def write_version(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray,
     _write_text_atomic(index_dir / "CURRENT", name + "\n")
     _remove_stale(index_dir, keep={name})
     return final
+
+
+def _write_faiss(path: Path, vectors: np.ndarray, dim: int) -> None:
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))
+
+
+def _write_jsonl(path: Path, rows: Any) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def current_path(index_dir: Path) -> Path:
@@ -127,14 +153,25 @@ def load_index(index_dir: Path, embedder_name: str | None = None,
                                 f"from the manifest): {FIX}.")
     try:
         index = faiss.read_index(str(path / "index.faiss"))
-        chunks = [Chunk.from_dict(json.loads(line))
-                  for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        unit_index = faiss.read_index(str(path / "units.faiss"))
+        chunks = [Chunk.from_dict(row) for row in _read_jsonl(path / "chunks.jsonl")]
+        units = [UnitRecord.from_dict(row) for row in _read_jsonl(path / "units.jsonl")]
     except (RuntimeError, ValueError, TypeError, KeyError) as exc:
         raise IndexMismatch(f"The index at {path} cannot be read ({exc}): {FIX}.") from exc
     if index.ntotal != len(chunks) or index.d != manifest.get("dimension"):
         raise IndexMismatch(f"The index at {path} holds {index.ntotal} vectors for {len(chunks)} "
                             f"chunks: {FIX}.")
-    return StoredIndex(index=index, chunks=chunks, manifest=manifest, path=path)
+    known = {c.id for c in chunks}
+    if unit_index.ntotal != len(units) or (units and unit_index.d != index.d) or \
+            any(u.chunk_id not in known for u in units):
+        raise IndexMismatch(f"The index at {path} holds {unit_index.ntotal} unit vectors for {len(units)} "
+                            f"units of its chunks: {FIX}.")
+    return StoredIndex(index=index, chunks=chunks, manifest=manifest, path=path, unit_index=unit_index,
+                       units=units)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def _check_embedder(manifest: dict[str, Any], name: str | None, fingerprint: str | None) -> None:

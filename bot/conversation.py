@@ -1,0 +1,76 @@
+"""How much of the conversation a question needs: the possible readings of a question.
+
+No word lists: every question is read alone, and, when there is a conversation, also with the previous
+question(s) and with the passages the previous answer cited as candidates. FaqBot scores every reading
+with the answer selector and keeps the most confident one; reading more of the conversation costs a
+small margin, so a new topic is not dragged into the old one.
+
+History entries are `{"role": "user" | "assistant", "content": str}`; an assistant entry may carry the
+`citations` of that answer (dicts with a `chunk_id`), as the web chat, `ask --jsonl` and the API pass them.
+
+>>> [r.kind for r in readings("Und was kostet das?", [{"role": "user", "content": "Was ist das Silber-Label?"}])]
+['alone', 'previous question']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MAX_TURNS = 20  # only the end of a long conversation matters; bounds the work per question
+MAX_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class Reading:
+    kind: str
+    question: str  # the question as asked (what kind of thing it asks for comes from here)
+    text: str  # what retrieval reads
+    history_chunks: tuple[str, ...] = ()
+    cost: float = 0.0  # subtracted from the selector's probability when readings compete
+
+    @property
+    def focus(self) -> str:
+        """What the answer must cover: the retrieval text."""
+        return self.text
+
+
+# Margins calibrated on the development conversations (evaluation/data/conversations-dev.jsonl).
+PASSAGE_COST = 0.02
+CONTEXT_COST = 0.05
+
+
+def readings(question: str, history: Sequence[dict] | None) -> list[Reading]:
+    out = [Reading("alone", question, question)]
+    turns = _turns(history)
+    users = [t["content"] for t in turns if t["role"] == "user"]
+    cited = _cited_chunks(turns)
+    if cited:
+        out.append(Reading("previous passages", question, question, cited, PASSAGE_COST))
+    if users:
+        out.append(Reading("previous question", question, f"{users[-1]} {question}", cited, CONTEXT_COST))
+    if len(users) >= 2:
+        out.append(Reading("two previous questions", question, f"{users[-2]} {users[-1]} {question}", cited,
+                           2 * CONTEXT_COST))
+    return out
+
+
+def _turns(history: Sequence[dict] | None) -> list[dict]:
+    if not history or not isinstance(history, list | tuple):
+        return []
+    turns = [t for t in list(history)[-MAX_TURNS:] if isinstance(t, dict) and t.get("role") in ("user", "assistant")
+             and isinstance(t.get("content"), str) and t["content"].strip()]
+    return [dict(t, content=t["content"][:MAX_CHARS]) for t in turns]
+
+
+def _cited_chunks(turns: list[dict]) -> tuple[str, ...]:
+    """The chunks the last assistant answer cited (its passages hold the next fact as often as not)."""
+    for turn in reversed(turns):
+        if turn["role"] != "assistant":
+            continue
+        citations = turn.get("citations")
+        if not isinstance(citations, list):
+            return ()
+        ids = [c.get("chunk_id") for c in citations[:10] if isinstance(c, dict)]
+        return tuple(i for i in ids if isinstance(i, str) and len(i) <= 64)
+    return ()

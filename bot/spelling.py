@@ -1,0 +1,80 @@
+"""Typo tolerance: question words the corpus does not know are read as the nearest corpus word.
+
+"welche kriterein gelten" -> "welche kriterien gelten". Only words of four letters or more that are
+neither in the corpus vocabulary nor common question words are touched, and only within a small edit
+distance (1 up to six letters, 2 beyond); of equally near words the more frequent one wins. The
+answer says what it read ("Gelesen als: ...").
+
+>>> SpellingCorrector({"kriterien": 5, "gelten": 2}).correct("welche kriterein gelten")
+('welche kriterien gelten', [('kriterein', 'kriterien')])
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extract
+
+from bot.keywords import STOPWORDS, fold
+
+_WORD = re.compile(r"[^\W\d_][^\W\d_'-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
+# Question words that rarely stand in programme documents but must never be "corrected".
+_QUESTION_WORDS = """
+wann warum wieso weshalb welche welcher welches wofür wozu woher wohin womit worum kostet kosten kostenlos
+bekomme bekommen erhalten brauche brauchen lohnt bringt bringen mitmachen teilnehmen gratis umsonst zahlen
+bezahlen möchte möchten würde würden könnte könnten sollte sollten nochmal bitte danke hallo moin
+what which where whose whom does doesn didn would could should might about tell explain give list need
+want join apply free cost costs pay paid thanks hello please many much long often since
+"""
+QUESTION_WORDS = frozenset(fold(w) for w in _QUESTION_WORDS.split())
+
+
+class SpellingCorrector:
+    """Built once from the corpus vocabulary (folded word -> count)."""
+
+    def __init__(self, vocabulary: Mapping[str, int], protected: Iterable[str] = (),
+                 surface: Mapping[str, str] | None = None) -> None:
+        self.counts = dict(vocabulary)
+        self.words = [w for w in self.counts if len(w) >= 3]
+        self.protected = frozenset(fold(p) for p in protected) | QUESTION_WORDS | STOPWORDS
+        self.surface = dict(surface or {})  # folded -> the spelling the documents use ("förderung")
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], protected: Iterable[str] = ()) -> SpellingCorrector:
+        forms: Counter[str] = Counter()
+        for text in texts:
+            forms.update(w.lower() for w in _WORD.findall(text))
+        counts: Counter[str] = Counter()
+        surface: dict[str, str] = {}
+        for form, n in forms.most_common():
+            counts[fold(form)] += n
+            surface.setdefault(fold(form), form)
+        return cls(counts, protected, surface)
+
+    def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """(text with unknown words replaced, [(word as typed, word as read)])."""
+        changes: list[tuple[str, str]] = []
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            better = self._nearest(word)
+            if better is None:
+                return word
+            changes.append((word, better))
+            return better
+
+        return _WORD.sub(fix, text), changes
+
+    def _nearest(self, word: str) -> str | None:
+        folded = fold(word)
+        if len(folded) < 4 or folded in self.counts or folded in self.protected or "-" in word:
+            return None
+        limit = 1 if len(folded) <= 6 else 2
+        found = extract(folded, self.words, scorer=Levenshtein.distance, score_cutoff=limit, limit=20)
+        if not found:
+            return None
+        best = min(found, key=lambda f: (f[1], -self.counts[f[0]], f[0]))[0]
+        return self.surface.get(best, best)
