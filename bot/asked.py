@@ -21,9 +21,31 @@ class Kind(Enum):
     DATE = "date"
     PLACE = "place"
     NUMBER = "number"
-    CONTACT = "contact"
+    CONTACT = "contact"  # any way to reach someone
+    PHONE = "phone"
+    EMAIL = "email"
+    ADDRESS = "address"
     YESNO = "yes-no"
 
+
+# Common German and English first names: a capitalised word after one of these is a person's name.
+FIRST_NAMES = """Andreas Angela Anna Anne Annette Barbara Bernd Birgit Christian Christina Christine Claudia Daniel
+David Dieter Dirk Elisabeth Eva Frank Gabriele Georg Gerhard Hans Heike Heinz Helmut Jan Jens Joachim Johannes Jörg
+Jürgen Julia Jutta Karin Katharina Klaus Lena Lisa Manfred Marco Maria Marie Markus Martin Martina Matthias Michael
+Monika Nicole Nina Oliver Peter Petra Ralf Renate Sabine Sandra Sarah Stefan Stefanie Stephan Susanne Thomas Tobias
+Udo Ulrich Ulrike Ursula Uwe Werner Wolfgang Theresa Gerd Gerlinde Silke Simone Sebastian Alexander Anja Astrid
+Axel Carsten Christoph Florian Gunnar Holger Ingo Kai Kerstin Lars Leonie Lukas Maximilian Nadine Patrick Robert Sven
+Torsten Volker John James Mary Robert William Richard Joseph Charles Sarah Emily Emma Olivia Paul George Mark"""
+
+# A small gazetteer: German cities and regions, neighbours and capitals, in both languages.
+PLACES = """Berlin Hamburg München Munich Köln Cologne Frankfurt Stuttgart Düsseldorf Dortmund Essen Leipzig Bremen
+Dresden Hannover Hanover Nürnberg Nuremberg Duisburg Bochum Wuppertal Bielefeld Bonn Münster Karlsruhe Mannheim
+Augsburg Wiesbaden Mainz Kiel Magdeburg Freiburg Erfurt Rostock Kassel Halle Potsdam Saarbrücken Chemnitz Jena
+Regensburg Würzburg Ulm Heidelberg Darmstadt Aachen Braunschweig Schwerin Bayern Bavaria Sachsen Saxony Hessen Hesse
+Thüringen Thuringia Brandenburg Niedersachsen Nordrhein-Westfalen Baden-Württemberg Rheinland-Pfalz Saarland
+Schleswig-Holstein Mecklenburg-Vorpommern Sachsen-Anhalt Deutschland Germany Europa Europe Brüssel Brussels Paris
+Wien Vienna Zürich Zurich Schweiz Switzerland Frankreich France Österreich Austria Polen Poland Italien Italy
+Spanien Spain Niederlande Netherlands Dänemark Denmark Messe Fair Steinplatz"""
 
 # Question words of the languages the embedder reads well; matched on lower-cased words.
 _ASKS = {
@@ -34,8 +56,11 @@ _ASKS = {
     Kind.PLACE: r"wo|wohin|woher|where|in welcher stadt|which city|dónde|donde|où|dove|gdzie|nerede|waar|onde",
     Kind.NUMBER: r"wie ?viele?|how many|how much|anzahl|number of|prozent|percent|share of|anteil|cuántos|"
                  r"cuántas|cuantos|combien|quanti|quante|ile|kaç|hoeveel|quantos|quantas",
-    Kind.CONTACT: r"kontakt\w*|contact\w*|telefon\w*|phone|e-?mail|ansprechpart\w*|anrufen|call|reach|"
-                  r"erreiche\w*|adresse|address|anschrift|contacto|contatto|kontakt|iletişim",
+    Kind.CONTACT: r"kontakt\w*|contact\w*|ansprechpart\w*|reach|erreiche\w*|contacto|contatto|iletişim|"
+                  r"wen kann ich|whom can i|who can i ask|get in touch",
+    Kind.PHONE: r"telefon\w*|phone\w*|anrufen|call|ruf\w* an|telefono|téléphone|telefone|fax\w*",
+    Kind.EMAIL: r"e-?mail\w*|mail|correo|courriel",
+    Kind.ADDRESS: r"adresse|address|anschrift|postanschrift|postal|sitz|located|dirección|indirizzo|adres",
 }
 _ASK_PATTERNS = {kind: re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE)
                  for kind, pattern in _ASKS.items()}
@@ -46,20 +71,22 @@ _YESNO = re.compile(r"^(kann|können|koennen|darf|dürfen|muss|müssen|gibt|gab|
 
 _HAS = {
     # "Sabine Maass", "VDI/VDE Innovation + Technik GmbH", "Bundesministerium", "BMWK"
-    Kind.PERSON: re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+ (?:[A-ZÄÖÜ]\. )?[A-ZÄÖÜ][a-zäöüß]{2,}\b|\b(?:GmbH|e\. ?V\.|AG|"
-                            r"Ministerium|Ministry|BMWK|BMWi|BMBF|VDI/VDE|Initiative|team|Team|Beirat|"
-                            r"board|Geschäftsstelle|office|Projektträger|sponsor)\b"),
+    # A first name before a capitalised word ("Sabine Maass"), a title, or an organisation's name.
+    Kind.PERSON: re.compile(rf"\b(?:{'|'.join(sorted(FIRST_NAMES.split()))}) (?:[A-ZÄÖÜ]\. )?[A-ZÄÖÜ][\w-]+|"
+                            r"\b(?:Dr|Prof|Herr|Frau|Mr|Mrs|Ms)\.? [A-ZÄÖÜ][\w-]+|\b(?:GmbH|e\. ?V\.|AG|"
+                            r"Bundesministeri\w*|Federal Ministry|BMWK|BMWi|BMBF|VDI/VDE|Programmbeirat|advisory board|"
+                            r"Geschäftsstelle|Projektträger|project sponsor|Team „go-cluster“|team)\b"),
     Kind.DATE: re.compile(r"\b(?:19|20)\d\d\b|\b(?:januar|februar|märz|april|mai|juni|juli|august|september|"
                           r"oktober|november|dezember|january|february|march|may|june|july|october|december|"
                           r"frühjahr|herbst|spring|autumn)\b", re.IGNORECASE),
-    Kind.PLACE: re.compile(r"\b\d{5} [A-ZÄÖÜ]|\b(?:in|im|at|bei|auf der|on the) [A-ZÄÖÜ][\w-]+|\b(?:Berlin|"
-                           r"Bonn|Brüssel|Brussels|Nürnberg|Nuremberg|Hannover|Hanover|Deutschland|Germany|"
-                           r"Europa|Europe|Messe|Fair)\b"),
+    Kind.PLACE: re.compile(rf"\b\d{{5}} [A-ZÄÖÜ]|\b(?:{'|'.join(sorted(PLACES.split()))})\b"),
     # a count or share, not a year ("81 members", "13.000", "70 %"); years alone do not answer "how many"
     Kind.NUMBER: re.compile(r"(?<![\d.,])(?!(?:19|20)\d\d\b)\d[\d.,]*(?!\d)|\b(?:zwei|drei|vier|fünf|sechs|zehn|"
                             r"zwölf|two|three|four|five|six|ten|twelve|dozen|hundert|hundred)\b", re.IGNORECASE),
-    Kind.CONTACT: re.compile(r"\+49|\b[\w.-]+@[\w-]+\.[a-z]{2,}|\bwww\.|straße|strasse|steinplatz|\b\d{5} [A-ZÄÖÜ]",
-                             re.IGNORECASE),
+    Kind.CONTACT: re.compile(r"\+49|\b[\w.-]+@[\w-]+\.[a-z]{2,}|\bwww\.|\b\d{5} [A-ZÄÖÜ]", re.IGNORECASE),
+    Kind.PHONE: re.compile(r"\+\d{2}[\d ()/-]{6,}|\b0\d{2,4}[ /-]\d{3,}"),
+    Kind.EMAIL: re.compile(r"\b[\w.-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE),
+    Kind.ADDRESS: re.compile(r"\b\d{5} [A-ZÄÖÜ]|\w+(straße|strasse|platz|weg|allee)\s?\d", re.IGNORECASE),
     Kind.YESNO: re.compile(r"\b(?:nur|only|ausschließlich|exclusively|nicht|not|no|kein\w*|jede[rs]?|every|all|"
                            r"alle|verbindlich|mandatory|must|müssen|muss|kann|can|may|darf|jederzeit|any time)\b",
                            re.IGNORECASE),

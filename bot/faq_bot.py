@@ -126,10 +126,8 @@ class FaqBot:
     def attempt(self, reading: Reading, lang: str, supported: bool) -> Attempt:
         """Retrieve, gather candidates and score them for one reading of the question."""
         hits, candidates, view, features = self.describe(reading, lang, supported)
-        probabilities = self.selector.probability(features)
-        order = np.argsort(-probabilities, kind="stable")
-        ranked = [Scored(candidates[i], float(probabilities[i])) for i in order]
-        return Attempt(reading, hits, ranked, view)
+        scores, p_answer = self.selector.score(features)
+        return Attempt(reading, hits, rank(candidates, scores, p_answer), view)
 
     def describe(self, reading: Reading, lang: str, supported: bool,
                  names: Sequence[str] | None = None) -> tuple[list[Hit], list[Candidate], QuestionView, np.ndarray]:
@@ -158,7 +156,7 @@ class FaqBot:
             return None
         kinds: set[Kind] = best.view.kinds
         chosen = self.writer.choose(best.ranked, self.policy.threshold, kinds)
-        evidence = " ".join(s.candidate.text for s in chosen)
+        evidence = " ".join(f"{s.candidate.chunk.section} {s.candidate.text}" for s in chosen)
         missing = self.policy.missing_figure(best.reading.question, evidence)
         if missing:
             result.notes.append(f"not stated in the documents: {missing}")
@@ -176,6 +174,16 @@ class FaqBot:
             return extractive
         result.answerer = "llm"
         return generated
+
+
+def rank(candidates: list[Candidate], scores: np.ndarray, p_answer: float) -> list[Scored]:
+    """Candidates best first; the top one carries the answer probability, the others that probability
+    scaled by how far the ranker puts them behind (so "nearly as likely" has one meaning)."""
+    if not candidates:
+        return []
+    order = np.argsort(-scores, kind="stable")
+    top = scores[order[0]]
+    return [Scored(candidates[i], float(p_answer * np.exp(scores[i] - top))) for i in order]
 
 
 def _ms(since: float) -> float:

@@ -180,11 +180,22 @@ def from_history(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return float(c.from_history)
 
 
+def recency(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """How recent the document is (its year, 2010 -> 0, 2030 -> 1): the sources disagree on figures by date."""
+    year = c.chunk.sort_date[:4]
+    return (int(year) - 2010) / 20 if year.isdigit() else 0.0
+
+
+def dated(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """The unit says when it holds ("Im Oktober 2022 sind 81 ...")."""
+    return float(has_kind(c.text, Kind.DATE))
+
+
 FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     dense, dense_margin, dense_rank, passage_rank, passage_dense, keyword_coverage, context_coverage,
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
     kind_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language, dense_if_unsupported,
-    length, is_list, is_item, is_label, is_question, pronoun_subject, from_history)}
+    length, is_list, is_item, is_label, is_question, pronoun_subject, from_history, recency, dated)}
 
 
 def feature_matrix(q: QuestionView, candidates: list[Candidate], ctx: Context,

@@ -64,7 +64,7 @@ class AnswerPolicy:
         """What the question asks for that the evidence does not state (None: nothing missing)."""
         if _AMOUNT_Q.search(question) and not _MONEY.search(evidence):
             return "amount"
-        if _DEADLINE_Q.search(question) and not _FULL_DATE.search(evidence):
+        if _DEADLINE_Q.search(question) and not (_FULL_DATE.search(evidence) or _DURATION.search(evidence)):
             return "deadline"
         if _DURATION_Q.search(question) and not _DURATION.search(evidence):
             return "duration"

@@ -1,12 +1,16 @@
-"""The learned answer selector: feature vector -> probability that the unit answers the question.
+"""The learned answer selector, in two small linear models stored as plain JSON (bot/selector.json):
 
-A logistic regression over standardised features, trained by `gocluster-faq train` on the development
-split only (evaluation/train.py) and stored as plain JSON beside this module (bot/selector.json): the
-feature names, their means and scales, the weights, and the abstention threshold chosen on the
-development split. Loading checks that every feature it names exists.
+- the ranker scores every candidate unit of a question (features from bot/features.py, trained with a
+  listwise softmax loss: the answering units should come first);
+- the answerability model turns the question-level view of the ranking (top score, its margin over the
+  runner-up, the top unit's coverage and meaning features) into the probability that the top unit
+  answers the question; one threshold on it, chosen on the development split, decides abstention.
+
+Both are trained by `gocluster-faq train` on the development split only (evaluation/train.py). Loading
+checks that every feature named exists.
 
 >>> selector = Selector.load()                       # doctest: +SKIP
->>> selector.probability(feature_matrix(...))        # doctest: +SKIP
+>>> scores, p_answer = selector.score(feature_matrix(...))   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from bot.features import FEATURES
 from indexer.errors import FaqError
 
 DEFAULT_SELECTOR = Path(__file__).with_name("selector.json")
-FORMAT = 1
+FORMAT = 2
+# Question-level features: the ranking's own, then the top unit's (names from bot/features.py).
+RANKING_FEATURES = ("top_score", "margin", "top_share")
+TOP_UNIT_FEATURES = ("dense", "dense_if_unsupported", "keyword_coverage", "context_coverage",
+                     "neighbour_coverage", "passage_coverage", "rarest_missing", "kind_missing", "kind_match",
+                     "supported_language", "is_question", "counts_asked_noun")
 
 
 class SelectorError(FaqError):
@@ -32,24 +41,53 @@ class SelectorError(FaqError):
 
 
 @dataclass(frozen=True)
-class Selector:
+class Linear:
+    """Standardise, then a weighted sum (plus bias)."""
+
     names: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
-    bias: float
+    bias: float = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.weights + self.bias
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.names), "mean": _round(self.mean), "scale": _round(self.scale),
+                "weights": _round(self.weights), "bias": round(float(self.bias), 8)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Linear:
+        names = tuple(str(n) for n in data["features"])
+        mean, scale, weights = (np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights"))
+        if any(a.shape != (len(names),) for a in (mean, scale, weights)):
+            raise ValueError("feature and weight counts differ")
+        return cls(names, mean, np.where(scale > 0, scale, 1.0), weights, float(data.get("bias", 0.0)))
+
+
+@dataclass(frozen=True)
+class Selector:
+    ranker: Linear
+    answerability: Linear
     threshold: float
     meta: dict[str, Any]
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.ranker.names
+
+    def score(self, features: np.ndarray) -> tuple[np.ndarray, float]:
+        """(ranker score per candidate, probability that the best-scored candidate answers)."""
         if not len(features):
-            return np.zeros(0)
-        z = ((features - self.mean) / self.scale) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+            return np.zeros(0), 0.0
+        scores = self.ranker(features)
+        top = question_features(scores, features, self.ranker.names, self.answerability.names)
+        z = float(self.answerability(top[None, :])[0])
+        return scores, float(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "features": list(self.names), "mean": _round(self.mean),
-                "scale": _round(self.scale), "weights": _round(self.weights), "bias": round(float(self.bias), 8),
+        return {"format": FORMAT, "ranker": self.ranker.to_dict(), "answerability": self.answerability.to_dict(),
                 "threshold": round(float(self.threshold), 6), "meta": self.meta}
 
     def save(self, path: Path = DEFAULT_SELECTOR) -> None:
@@ -59,18 +97,30 @@ class Selector:
     def load(cls, path: Path = DEFAULT_SELECTOR) -> Selector:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            names = tuple(str(n) for n in data["features"])
-            arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")]
-            bias, threshold = float(data["bias"]), float(data["threshold"])
+            ranker, answerability = Linear.from_dict(data["ranker"]), Linear.from_dict(data["answerability"])
+            threshold = float(data["threshold"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorError(f"The answer selector {path.name} cannot be read ({exc.__class__.__name__}); "
                                 "run `gocluster-faq train` to rebuild it.") from exc
-        unknown = [n for n in names if n not in FEATURES]
-        if data.get("format") != FORMAT or unknown or any(a.shape != (len(names),) for a in arrays):
+        known = set(FEATURES) | set(RANKING_FEATURES)
+        unknown = [n for n in (*ranker.names, *answerability.names) if n not in known]
+        if data.get("format") != FORMAT or unknown:
             raise SelectorError(f"The answer selector {path.name} does not fit this version "
                                 f"(unknown features: {unknown or 'none'}); run `gocluster-faq train`.")
-        mean, scale, weights = arrays
-        return cls(names, mean, np.where(scale > 0, scale, 1.0), weights, bias, threshold, data.get("meta", {}))
+        return cls(ranker, answerability, threshold, data.get("meta", {}))
+
+
+def question_features(scores: np.ndarray, features: np.ndarray, unit_names: tuple[str, ...],
+                      names: tuple[str, ...]) -> np.ndarray:
+    """The answerability model's input: how the ranking looks, and what its top unit is like."""
+    order = np.argsort(-scores, kind="stable")
+    top = order[0]
+    second = scores[order[1]] if len(order) > 1 else scores[top] - 5.0
+    shifted = np.exp(scores - scores[top])
+    ranking = {"top_score": float(scores[top]), "margin": float(scores[top] - second),
+               "top_share": float(1.0 / shifted.sum())}
+    column = {n: i for i, n in enumerate(unit_names)}
+    return np.array([ranking[n] if n in ranking else features[top, column[n]] for n in names], dtype=np.float64)
 
 
 def _round(values: np.ndarray) -> list[float]:

@@ -36,9 +36,10 @@ class Scored:
 class AnswerWriter:
     """>>> AnswerWriter().write([Scored(candidate, 0.9)], "de", kinds=set())   # doctest: +SKIP"""
 
-    def __init__(self, max_units: int = 3, keep_ratio: float = 0.7) -> None:
+    def __init__(self, max_units: int = 3, keep_ratio: float = 0.7, survey_ratio: float = 0.25) -> None:
         self.max_units = max_units
         self.keep_ratio = keep_ratio
+        self.survey_ratio = survey_ratio
 
     def choose(self, ranked: list[Scored], threshold: float, kinds: set[Kind]) -> list[Scored]:
         """The best unit, plus units nearly as likely that add something (not the same sentence or list);
@@ -55,7 +56,21 @@ class AnswerWriter:
             if figures and not has_kind(s.candidate.text, Kind.NUMBER):
                 continue
             chosen.append(s)
-        return chosen
+        if figures and has_kind(best.candidate.text, Kind.NUMBER):
+            chosen += self._other_sources(ranked, chosen, best.probability * self.survey_ratio)
+        return chosen[: self.max_units]
+
+    def _other_sources(self, ranked: list[Scored], chosen: list[Scored], floor: float) -> list[Scored]:
+        """Figures change over time and the sources were written years apart: the figure of each other
+        document among the likely units is given too (newest first when written)."""
+        sources = {s.candidate.chunk.source for s in chosen}
+        extra = []
+        for s in ranked[1:12]:
+            src = s.candidate.chunk.source
+            if s.probability >= floor and src not in sources and has_kind(s.candidate.text, Kind.NUMBER):
+                extra.append(s)
+                sources.add(src)
+        return extra
 
     def write(self, chosen: list[Scored], lang: str, kinds: set[Kind], supported: bool = True,
               read_as: str = "") -> Composition:
@@ -70,7 +85,7 @@ class AnswerWriter:
         parts, citations = [], []
         for n, cands in groups.items():
             chunk = cands[0].chunk
-            quote = "\n".join(_render(c) for c in cands)
+            quote = "\n".join(_render(c, kinds) for c in cands)
             citations.append(_citation(n, cands, "\n".join(c.text for c in cands)))
             note = f"({CROSS_NOTE[lang]}) " if chunk.language != lang and lang in CROSS_NOTE else ""
             where = f" ({chunk.title}, {chunk.date_label or chunk.date})" if figures else ""
@@ -85,12 +100,17 @@ class AnswerWriter:
         return Composition(text, citations, chosen[0].probability, ordered[0].candidate.chunk.language)
 
 
-def _render(c: Candidate) -> str:
+def _render(c: Candidate, kinds: set[Kind]) -> str:
     unit = c.record.unit
     body = f"{unit.lead}\n- {unit.text}" if unit.kind == "item" and unit.lead else unit.text
+    section = c.chunk.section
+    if not section or section in body:
+        return body
     first = unit.text.split(maxsplit=1)[0].lower().strip(",.") if unit.text.split() else ""
-    if first in {"wir", "we", "ich", "i", "our", "unser", "unsere", "us"} and c.chunk.section:
-        return f"{c.chunk.section} – {body}"  # who "we" are stands only in the section heading
+    # Who "we" are, or the year or place asked for, may stand only in the section heading.
+    if first in {"wir", "we", "ich", "i", "our", "unser", "unsere", "us"} or any(
+            has_kind(section, k) and not has_kind(body, k) for k in kinds - {Kind.YESNO}):
+        return f"{section} – {body}"
     return body
 
 

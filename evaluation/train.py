@@ -3,10 +3,11 @@
 Labels come from the question sets' facts: a candidate unit is a positive example when its rendered text
 (with the sentence introducing its list) contains every fact group, a negative one when it contains none,
 and left out when it holds only part of the answer. Every candidate of an unanswerable question is a
-negative example. The model is an L2-regularised logistic regression fitted by Newton's method
-(deterministic: same data, same weights). The abstention threshold is chosen on out-of-fold
-probabilities (5 folds by question), maximising correct answers and correct abstentions minus twice
-the wrong answers: a wrong fact costs more than no answer. Only the development split is read.
+negative example. The ranker is fitted with a listwise softmax loss (L-BFGS), the answerability model
+is an L2-regularised logistic regression (Newton's method) on out-of-fold rankings: deterministic,
+same data, same weights. The abstention threshold is chosen on out-of-fold probabilities (5 folds by
+question), maximising correct answers and correct abstentions minus twice the wrong answers: a wrong
+fact costs more than no answer. Only the development split is read.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from bot.conversation import Reading
+from bot.faq_bot import rank
 from bot.features import FEATURES
-from bot.selector import DEFAULT_SELECTOR, Selector
-from bot.writer import AnswerWriter, Scored
+from bot.selector import DEFAULT_SELECTOR, RANKING_FEATURES, TOP_UNIT_FEATURES, Linear, Selector, question_features
+from bot.writer import AnswerWriter
 from evaluation.questions import Question, facts_match, load_questions, matched_groups
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,10 @@ def initial_selector() -> Selector:
     """What the bot scores with before training: meaning and keyword overlap, equally weighted."""
     names = tuple(FEATURES)
     weights = np.array([1.0 if n in ("dense", "keyword_coverage", "context_coverage") else 0.0 for n in names])
-    return Selector(names, np.zeros(len(names)), np.ones(len(names)), weights, -2.0, 0.5, {"initial": True})
+    ranker = Linear(names, np.zeros(len(names)), np.ones(len(names)), weights)
+    top = RANKING_FEATURES + TOP_UNIT_FEATURES
+    answerability = Linear(top, np.zeros(len(top)), np.ones(len(top)), np.zeros(len(top)))
+    return Selector(ranker, answerability, 0.5, {"initial": True})
 
 
 def render(candidate: Any) -> str:
@@ -79,43 +84,65 @@ def collect(bot: Any, questions: list[Question]) -> list[Example]:
     return examples
 
 
-def fit(features: np.ndarray, labels: np.ndarray, l2: float = L2, iterations: int = 50) -> tuple[np.ndarray, ...]:
+def fit_ranker(examples: list[Example], l2: float = L2) -> Linear:
+    """Listwise: per question, a softmax over its candidates; the loss is minus the log of the share the
+    answering units get (questions without one do not train the ranker). L-BFGS from zero: deterministic."""
+    from scipy.optimize import minimize  # training only: the query path never imports scipy
+
+    names = tuple(FEATURES)
+    mean, scale = _moments(np.vstack([e.features for e in examples]))
+    groups = [((e.features[e.labels >= 0] - mean) / scale, e.labels[e.labels >= 0] == 1)
+              for e in examples if (e.labels == 1).any()]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * l2 * w @ w, l2 * w
+        for x, positive in groups:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            share = p[positive].sum()
+            total -= np.log(share)
+            grad = grad - (p[positive] @ x[positive]) / share + p @ x
+        return float(total), grad
+
+    result = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B", options={"maxiter": 400})
+    return Linear(names, mean, scale, result.x)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], l2: float = L2,
+                 iterations: int = 50) -> Linear:
     """Standardise, then Newton's method on the L2-regularised log-loss (bias not regularised)."""
-    mean = features.mean(axis=0)
-    scale = features.std(axis=0)
-    scale = np.where(scale > 1e-9, scale, 1.0)
-    x = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
-    w = np.zeros(x.shape[1])
-    reg = np.full(x.shape[1], l2)
+    mean, scale = _moments(x)
+    design = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    reg = np.full(design.shape[1], l2)
     reg[-1] = 0.0
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -40, 40)))
-        grad = x.T @ (p - labels) + reg * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(reg) + 1e-9 * np.eye(x.shape[1])
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -40, 40)))
+        grad = design.T @ (p - y) + reg * w
+        hess = (design * (p * (1 - p))[:, None]).T @ design + np.diag(reg) + 1e-9 * np.eye(design.shape[1])
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.max(np.abs(step)) < 1e-10:
             break
-    return mean, scale, w[:-1], float(w[-1])
+    return Linear(names, mean, scale, w[:-1], float(w[-1]))
 
 
-def _stack(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [(e.features[e.labels >= 0], e.labels[e.labels >= 0]) for e in examples]
-    return np.vstack([r[0] for r in rows]), np.concatenate([r[1] for r in rows]).astype(np.float64)
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = x.std(axis=0)
+    return x.mean(axis=0), np.where(scale > 1e-9, scale, 1.0)
 
 
-def outcome(example: Example, probabilities: np.ndarray, writer: AnswerWriter, policy: Any) -> tuple[float, bool]:
-    """(best probability, would the written answer be right) for one question under given scores."""
-    if not len(probabilities):
-        return 0.0, False
-    order = np.argsort(-probabilities, kind="stable")
-    ranked = [Scored(example.candidates[i], float(probabilities[i])) for i in order]
+def outcome(example: Example, scores: np.ndarray, writer: AnswerWriter, policy: Any) -> bool:
+    """Would the answer written from this ranking be right? (False for every unanswerable question.)"""
+    if not len(scores) or not example.question.answerable:
+        return False
+    ranked = rank(example.candidates, scores, 1.0)
     chosen = writer.choose(ranked, 0.0, example.view.kinds)
-    evidence = " ".join(s.candidate.text for s in chosen)
+    evidence = " ".join(f"{s.candidate.chunk.section} {s.candidate.text}" for s in chosen)
     if policy.missing_figure(example.question.question, evidence):
-        return 0.0, False
-    text = writer.write(chosen, example.view.lang, example.view.kinds).text
-    return ranked[0].probability, example.question.answerable and facts_match(example.question.facts, text)
+        return False
+    return facts_match(example.question.facts, writer.write(chosen, example.view.lang, example.view.kinds).text)
 
 
 def choose_threshold(outcomes: list[tuple[float, bool, bool]]) -> tuple[float, dict[str, float]]:
@@ -143,28 +170,48 @@ def summarize(outcomes: list[tuple[float, bool, bool]], t: float) -> dict[str, f
             "answerable": len(ans), "unanswerable": len(unans)}
 
 
+def _folds(n: int) -> list[np.ndarray]:
+    return [np.arange(n)[np.arange(n) % FOLDS == f] for f in range(FOLDS)]
+
+
 def train(bot: Any, questions: list[Question], files: list[str]) -> Selector:
+    return train_examples(collect(bot, questions), files)
+
+
+def train_examples(examples: list[Example], files: list[str]) -> Selector:
     from bot.policy import AnswerPolicy
 
-    examples = collect(bot, questions)
-    names = tuple(FEATURES)
     writer, policy = AnswerWriter(), AnswerPolicy()
-    outcomes: list[tuple[float, bool, bool]] = []
-    for fold in range(FOLDS):
-        train_set = [e for i, e in enumerate(examples) if i % FOLDS != fold]
-        held = [e for i, e in enumerate(examples) if i % FOLDS == fold]
-        mean, scale, weights, bias = fit(*_stack(train_set))
-        model = Selector(names, mean, scale, weights, bias, 0.5, {})
-        for e in held:
-            p, right = outcome(e, model.probability(e.features), writer, policy)
-            outcomes.append((p, right, e.question.answerable))
+    top_names = RANKING_FEATURES + TOP_UNIT_FEATURES
+    # 1. Out-of-fold rankings: what the ranker does on questions it was not fitted to.
+    rows = np.zeros((len(examples), len(top_names)))
+    right = np.zeros(len(examples), dtype=bool)
+    for held in _folds(len(examples)):
+        held_set = set(held.tolist())
+        ranker = fit_ranker([e for i, e in enumerate(examples) if i not in held_set])
+        for i in held:
+            e = examples[i]
+            scores = ranker(e.features) if len(e.features) else np.zeros(0)
+            if len(scores):
+                rows[i] = question_features(scores, e.features, ranker.names, top_names)
+            right[i] = outcome(e, scores, writer, policy)
+    has = np.array([len(e.features) > 0 for e in examples])
+    # 2. Answerability on those rows; its own out-of-fold probabilities choose the threshold.
+    probs = np.zeros(len(examples))
+    for held in _folds(len(examples)):
+        fit_idx = np.setdiff1d(np.flatnonzero(has), held)
+        model = fit_logistic(rows[fit_idx], right[fit_idx].astype(float), top_names)
+        z = model(rows[held])
+        probs[held] = np.where(has[held], 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), 0.0)
+    outcomes = [(float(p), bool(r), e.question.answerable) for p, r, e in zip(probs, right, examples, strict=True)]
     threshold, oof = choose_threshold(outcomes)
-    mean, scale, weights, bias = fit(*_stack(examples))
-    x, y = _stack(examples)
+    ranker = fit_ranker(examples)
+    answerability = fit_logistic(rows[has], right[has].astype(float), top_names)
+    labels = np.concatenate([e.labels for e in examples])
     meta = {"trained_on": [Path(f).name for f in files], "data_sha256": _digest(files),
-            "questions": len(examples), "rows": len(y), "positives": int(y.sum()),
+            "questions": len(examples), "candidates": len(labels), "positives": int((labels == 1).sum()),
             "out_of_fold_on_dev": oof, "wrong_cost": WRONG_COST, "l2": L2, "folds": FOLDS}
-    return Selector(names, mean, scale, weights, bias, threshold, meta)
+    return Selector(ranker, answerability, threshold, meta)
 
 
 def _digest(files: list[str]) -> str:
@@ -183,7 +230,7 @@ def run_cli(args: Any, settings: Any) -> int:
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_SELECTOR
     selector.save(out)
     oof = selector.meta["out_of_fold_on_dev"]
-    print(f"selector written to {out}: {selector.meta['questions']} questions, {selector.meta['rows']} examples, "
-          f"threshold {selector.threshold:.2f}; out-of-fold on dev: accuracy {oof['answerable_accuracy']:.3f}, "
-          f"correct abstention {oof['correct_abstention_rate']:.3f}")
+    print(f"selector written to {out}: {selector.meta['questions']} questions, {selector.meta['candidates']} "
+          f"candidates, threshold {selector.threshold:.2f}; out-of-fold on dev: accuracy "
+          f"{oof['answerable_accuracy']:.3f}, correct abstention {oof['correct_abstention_rate']:.3f}")
     return 0
