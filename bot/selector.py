@@ -29,9 +29,7 @@ DEFAULT_SELECTOR = Path(__file__).with_name("selector.json")
 FORMAT = 2
 # Question-level features: the ranking's own, then the top unit's (names from bot/features.py).
 RANKING_FEATURES = ("top_score", "margin", "top_share")
-TOP_UNIT_FEATURES = ("dense", "dense_if_unsupported", "keyword_coverage", "context_coverage",
-                     "neighbour_coverage", "passage_coverage", "rarest_missing", "kind_missing", "kind_match",
-                     "supported_language", "is_question", "counts_asked_noun")
+TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "kind_missing")
 
 
 class SelectorError(FaqError):

@@ -36,7 +36,7 @@ class Scored:
 class AnswerWriter:
     """>>> AnswerWriter().write([Scored(candidate, 0.9)], "de", kinds=set())   # doctest: +SKIP"""
 
-    def __init__(self, max_units: int = 3, keep_ratio: float = 0.7, survey_ratio: float = 0.25) -> None:
+    def __init__(self, max_units: int = 3, keep_ratio: float = 0.35, survey_ratio: float = 0.25) -> None:
         self.max_units = max_units
         self.keep_ratio = keep_ratio
         self.survey_ratio = survey_ratio
