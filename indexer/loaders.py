@@ -86,19 +86,19 @@ def load_text(path: Path, max_chars: int | None = None) -> LoadedDocument:
             raise DocumentError(f"{path.name}: binary content in a text file")
         fh.seek(0)
         try:
-            text, chars = _read_chars(fh, "utf-8-sig", max_chars)
+            text, chars = _read_chars(fh, "utf-8-sig", "strict", max_chars)
         except UnicodeDecodeError:
             logger.warning("not UTF-8, read as cp1252: file=%s", path.name)
             fh.seek(0)
-            text, chars = _read_chars(fh, "cp1252", max_chars)
+            text, chars = _read_chars(fh, "cp1252", "replace", max_chars)
     if max_chars is not None and chars > max_chars:
         raise DocumentError(_too_long(path, chars, max_chars))
     return LoadedDocument(path, [Page(None, text)])
 
 
-def _read_chars(fh: BinaryIO, encoding: str, max_chars: int | None) -> tuple[str, int]:
+def _read_chars(fh: BinaryIO, encoding: str, errors: str, max_chars: int | None) -> tuple[str, int]:
     """The decoded text ("" once over max_chars) and its length in characters."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict" if encoding.startswith("utf") else "replace")
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     parts: list[str] = []
     chars = 0
     while True:

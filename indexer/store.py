@@ -153,7 +153,7 @@ def load_index(index_dir: Path, embedder_name: str | None = None,
     ntotal, dim = manifest["ntotal"], manifest["dimension"]
     # A flat index is a 45-byte header and the vectors; a chunk line is one passage and its fields.
     limits = {"index.faiss": 1024 + 4 * dim * ntotal, "chunks.jsonl": MAX_CHUNK_LINE_BYTES * ntotal}
-    data = {}
+    data: dict[str, bytes] = {}
     for name in FILES:
         data[name] = _read_regular(path / name, limits[name])
         if hashlib.sha256(data[name]).hexdigest() != manifest["checksums"][name]:
