@@ -30,7 +30,8 @@ def build_embedder(settings: Settings) -> E5Embedder:
 
 def build_index(settings: Settings, embedder: E5Embedder, show_progress: bool = True) -> IndexBuilder:
     chunker = Chunker(settings.chunk_max_tokens, settings.chunk_overlap_tokens, embedder.count_tokens)
-    return IndexBuilder(embedder, chunker, settings.max_file_bytes, show_progress=show_progress)
+    return IndexBuilder(embedder, chunker, settings.max_file_bytes, show_progress=show_progress,
+                        max_file_chars=settings.max_file_chars)
 
 
 def load_or_build(settings: Settings, embedder: E5Embedder,

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import logging
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from indexer.chunk import Chunk
 from indexer.chunker import Chunker, chunk_file
 from indexer.errors import CorpusError, DocumentError, FaqError, IndexMismatch, IndexNotFound
 from indexer.loaders import iter_corpus_files
+from indexer.settings import Settings
 from indexer.units import unit_records
 
 log = logging.getLogger(__name__)
@@ -68,10 +70,11 @@ class IndexBuilder:
     """
 
     def __init__(self, embedder: PassageEncoder, chunker: Chunker, max_file_bytes: int,
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True, max_file_chars: int = Settings.max_file_chars) -> None:
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
+        self.max_file_chars = max_file_chars
         self.show_progress = show_progress
 
     def build(self, corpus_dir: Path, index_dir: Path) -> BuildReport:
@@ -96,13 +99,19 @@ class IndexBuilder:
         catalog = Catalog.load(corpus_dir)
         for path in iter_corpus_files(corpus_dir):
             name = path.relative_to(corpus_dir).as_posix()
+            problem = _name_problem(name)
+            if problem:
+                report.skipped.append({"file": _printable_name(name), "reason": problem})
+                log.warning("skipped file=%s reason=%s", _printable_name(name), problem)
+                continue
             try:
                 digest = store.sha256_file(path) if path.is_file() and not path.is_symlink() else ""
                 old = old_files.get(name)
                 if reusable and old and old.get("sha256") == digest and previous is not None:
                     file_chunks = [c for c in previous.chunks if c.source == name]
                 else:
-                    file_chunks = chunk_file(path, corpus_dir, catalog, self.chunker, self.max_file_bytes)
+                    file_chunks = chunk_file(path, corpus_dir, catalog, self.chunker, self.max_file_bytes,
+                                             self.max_file_chars)
             except DocumentError as exc:
                 report.skipped.append({"file": name, "reason": str(exc)})
                 log.warning("skipped file=%s reason=%s", name, exc)
@@ -189,6 +198,30 @@ class IndexBuilder:
             "chunks_by_language": dict(Counter(c.language for c in chunks)),
             "skipped": report.skipped,
         }
+
+
+# Bidirectional overrides and isolates make a name display as another one.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unsafe_char(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file name cannot become a chunk source (hashed, written to JSON, printed), else None."""
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in name):  # undecodable bytes, kept by surrogateescape
+        return "file name is not valid UTF-8 (not indexed; rename the file)"
+    if any(_unsafe_char(ch) for ch in name):
+        return "file name contains control characters (not indexed; rename the file)"
+    return None
+
+
+def _printable_name(name: str) -> str:
+    """The name with undecodable bytes and control characters escaped ("bad\\xff.txt"), safe to print
+    and to store as JSON."""
+    return "".join(f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC80 <= ord(ch) <= 0xDCFF
+                   else ascii(ch)[1:-1] if _unsafe_char(ch) else ch for ch in name)
 
 
 def _text_key(text: str) -> str:

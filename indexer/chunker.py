@@ -4,8 +4,10 @@ A chunk starts at a heading and carries it as `section`; paragraphs are packed u
 (counted on `Chunk.embedding_text()`, i.e. with title and section, which is what the embedder reads);
 a bullet list stays whole together with the sentence introducing it, and is split at item boundaries
 only when it alone is too long (each part repeats the introduction); an overlong paragraph is split
-at sentence boundaries with `overlap_tokens` carried over; fragments under `min_tokens` join a
-neighbour.
+at sentence boundaries with `overlap_tokens` carried over, an overlong sentence at words, and a word
+longer than a chunk (text without spaces, such as 10 MiB of "AAAA" on one PDF page) by characters;
+fragments under `min_tokens` join a neighbour. No chunk exceeds `max_tokens`, which may not exceed the
+embedder's `token_limit`.
 
 >>> chunker = Chunker(max_tokens=120, overlap_tokens=16)
 >>> info = DocumentInfo(file="a.txt", title="A", language="de", date_label="2023")
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,8 +38,16 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIN_TOKENS = 12
+# E5 reads at most 512 tokens, prompt and <s>/</s> included: anything longer is cut off unseen.
+TOKEN_LIMIT = 512
+# No subword token spans more characters than this (a run of "-" reaches about 16 per token), so a text
+# longer than max_tokens * MAX_CHARS_PER_TOKEN cannot fit: it is never handed to the counter whole.
+MAX_CHARS_PER_TOKEN = 32
+# Title and section go into every chunk of a document: a longer "heading" is a paragraph, a longer
+# title (from PDF metadata) is cut.
+MAX_HEAD_CHARS = 200
 # Bump when cleaning or chunking rules change: it is part of settings(), so the next build re-chunks.
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3
 
 
 def estimate_tokens(text: str) -> int:
@@ -64,13 +74,16 @@ class Chunker:
     """Structure-aware splitter; `count_tokens` is the embedding tokenizer's counter when known."""
 
     def __init__(self, max_tokens: int, overlap_tokens: int, count_tokens: Callable[[str], int] | None = None,
-                 min_tokens: int = MIN_TOKENS) -> None:
+                 min_tokens: int = MIN_TOKENS, token_limit: int = TOKEN_LIMIT) -> None:
         if max_tokens < 32:
             raise ValueError(f"max_tokens={max_tokens} is too small for a passage (at least 32)")
+        if max_tokens > token_limit:
+            raise ValueError(f"max_tokens={max_tokens} is over the embedder's limit of {token_limit} tokens")
         if not 0 <= overlap_tokens <= max_tokens // 2:
             raise ValueError(f"overlap_tokens={overlap_tokens} must be between 0 and max_tokens/2")
         self.max_tokens, self.overlap_tokens, self.min_tokens = max_tokens, overlap_tokens, min_tokens
         self.count = count_tokens or estimate_tokens
+        self.max_chars = max_tokens * MAX_CHARS_PER_TOKEN
 
     def settings(self) -> dict[str, object]:
         """What the manifest records: a change here re-chunks every file on the next build."""
@@ -79,6 +92,8 @@ class Chunker:
                 "version": CHUNKING_VERSION}
 
     def split(self, doc: DocumentInfo, pages: list[Page]) -> list[Chunk]:
+        if len(doc.title) > MAX_HEAD_CHARS:
+            doc = replace(doc, title=doc.title[:MAX_HEAD_CHARS].rsplit(" ", 1)[0] + " …")
         blocks = clean_blocks(PAGE_BREAK.join(page.text for page in pages), doc.language,
                               [page.number for page in pages])
         pieces = [piece for section, group in _sections(blocks) for piece in self._pack(doc, section, group)]
@@ -88,6 +103,8 @@ class Chunker:
                 for ordinal, piece in enumerate(self._merge_tiny(doc, pieces))]
 
     def _fits(self, doc: DocumentInfo, section: str, text: str) -> bool:
+        if len(text) > self.max_chars:
+            return False  # too long for any tokenizer; counting megabytes would take seconds and GBs
         head = " | ".join(part for part in (doc.title, section) if part)  # as in Chunk.embedding_text
         return self.count(f"{head}\n{text}" if head else text) <= self.max_tokens
 
@@ -116,7 +133,7 @@ class Chunker:
 
     def _split_text(self, text: str, fits: Callable[[str], bool]) -> list[str]:
         """At sentence boundaries; each part after the first starts with the previous part's tail."""
-        sentences = [piece for sentence in split_sentences(text) for piece in _wrap_words(sentence, fits)]
+        sentences = [piece for sentence in split_sentences(text) for piece in self._wrap_words(sentence, fits)]
         parts: list[str] = []
         current: list[str] = []
         for sentence in sentences:
@@ -127,6 +144,39 @@ class Chunker:
                     current = []
             current.append(sentence)
         return [*parts, " ".join(current)] if current else parts
+
+    def _wrap_words(self, sentence: str, fits: Callable[[str], bool]) -> list[str]:
+        """A sentence longer than a chunk, cut at word boundaries; a word longer than a chunk is cut
+        by characters."""
+        if fits(sentence):
+            return [sentence]
+        parts: list[str] = []
+        words: list[str] = []
+        for word in sentence.split():
+            if fits(word):
+                words.append(word)
+                continue
+            parts += _join_greedy(words, fits)
+            parts += self._hard_split(word, fits)
+            words = []
+        return parts + _join_greedy(words, fits)
+
+    def _hard_split(self, word: str, fits: Callable[[str], bool]) -> list[str]:
+        """Cut text without a break into parts that fit: the length is guessed from the characters per
+        token of a sample (counted, never the whole text), then shortened until the counter agrees."""
+        parts: list[str] = []
+        start = 0
+        while start < len(word):
+            window = word[start:start + self.max_chars]
+            sample = window[:self.max_tokens * 4]
+            size = min(len(window), len(sample) * self.max_tokens * 9 // (10 * max(self.count(sample), 1)))
+            while not fits(window[:size]):
+                if size <= 1:
+                    raise DocumentError(f"title and heading alone are over max_tokens={self.max_tokens}")
+                size = max(1, size * 9 // 10)
+            parts.append(window[:size])
+            start += size
+        return parts
 
     def _overlap(self, sentences: list[str]) -> list[str]:
         """Whole trailing sentences within overlap_tokens, else the last sentence's trailing words."""
@@ -173,7 +223,9 @@ class Chunker:
 def _sections(blocks: list[Block]) -> Iterator[tuple[str, list[Block]]]:
     section, group = "", []
     for block in blocks:
-        if block.kind == "heading":
+        if block.kind == "heading" and len(block.text) > MAX_HEAD_CHARS:
+            group.append(Block("paragraph", block.text, block.page))
+        elif block.kind == "heading":
             if group:
                 yield section, group
             section, group = block.text, []
@@ -198,11 +250,8 @@ def _units(blocks: list[Block]) -> list[_Unit]:
     return units
 
 
-def _wrap_words(sentence: str, fits: Callable[[str], bool]) -> list[str]:
-    """A sentence longer than a chunk, cut at word boundaries (a single giant word stays whole)."""
-    if fits(sentence):
-        return [sentence]
-    return [" ".join(words) for words in _greedy(sentence.split(), lambda words: fits(" ".join(words)))]
+def _join_greedy(words: list[str], fits: Callable[[str], bool]) -> list[str]:
+    return [" ".join(group) for group in _greedy(words, lambda group: fits(" ".join(group)))]
 
 
 def _greedy(items: list[T], fits: Callable[[list[T]], bool]) -> list[list[T]]:
@@ -217,9 +266,10 @@ def _greedy(items: list[T], fits: Callable[[list[T]], bool]) -> list[list[T]]:
 
 
 def chunk_file(path: Path, corpus_dir: Path, catalog: Catalog, chunker: Chunker,
-               max_bytes: int) -> list[Chunk]:
-    """Load, clean and split one corpus file (DocumentError if it cannot be read)."""
-    document = load_document(path, corpus_dir, max_bytes)
+               max_bytes: int, max_chars: int | None = None) -> list[Chunk]:
+    """Load, clean and split one corpus file (DocumentError if it cannot be read or its text is over
+    `max_chars` characters)."""
+    document = load_document(path, corpus_dir, max_bytes, max_chars)
     info = catalog.info_for(path, "\n".join(page.text for page in document.pages), document.metadata_title)
     chunks = chunker.split(info, document.pages)
     if not chunks:

@@ -11,10 +11,12 @@ protection, common for brochures); a PDF that needs a password is refused.
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from indexer.errors import CorpusError, DocumentError
 
@@ -52,8 +54,9 @@ def iter_corpus_files(corpus_dir: Path) -> list[Path]:
     return files
 
 
-def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> LoadedDocument:
-    """Check the file (inside the corpus, known suffix, not empty, not too large), then load it."""
+def load_document(path: Path, corpus_dir: Path, max_bytes: int, max_chars: int | None = None) -> LoadedDocument:
+    """Check the file (inside the corpus, known suffix, not empty, not too large), then load it; its
+    text may hold at most `max_chars` characters (a text file is refused while streaming)."""
     # Checked on the resolved path, so a symlinked folder inside the corpus cannot lead out either.
     if not path.resolve().is_relative_to(corpus_dir.resolve()):
         raise DocumentError(f"{path.name}: symlink points outside the corpus folder (not followed)")
@@ -68,19 +71,50 @@ def load_document(path: Path, corpus_dir: Path, max_bytes: int) -> LoadedDocumen
         raise DocumentError(f"{path.name}: empty file (0 bytes)")
     if size > max_bytes:
         raise DocumentError(f"{path.name}: {size} bytes is over the limit max_file_bytes={max_bytes}")
-    return loader(path)
+    document = load_text(path, max_chars) if loader is load_text else loader(path)
+    chars = sum(len(page.text) for page in document.pages)
+    if max_chars is not None and chars > max_chars:
+        raise DocumentError(_too_long(path, chars, max_chars))
+    return document
 
 
-def load_text(path: Path) -> LoadedDocument:
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise DocumentError(f"{path.name}: binary content in a text file")
-    try:
-        text = data.decode("utf-8-sig")  # tolerates a BOM
-    except UnicodeDecodeError:
-        logger.warning("not UTF-8, read as cp1252: file=%s", path.name)
-        text = data.decode("cp1252", errors="replace")
+def load_text(path: Path, max_chars: int | None = None) -> LoadedDocument:
+    """UTF-8 (a BOM tolerated), else cp1252. Read in blocks: a text over `max_chars` is only counted,
+    never held whole, so memory stays bounded whatever the file size."""
+    with path.open("rb") as fh:
+        if b"\x00" in fh.read(8192):
+            raise DocumentError(f"{path.name}: binary content in a text file")
+        fh.seek(0)
+        try:
+            text, chars = _read_chars(fh, "utf-8-sig", "strict", max_chars)
+        except UnicodeDecodeError:
+            logger.warning("not UTF-8, read as cp1252: file=%s", path.name)
+            fh.seek(0)
+            text, chars = _read_chars(fh, "cp1252", "replace", max_chars)
+    if max_chars is not None and chars > max_chars:
+        raise DocumentError(_too_long(path, chars, max_chars))
     return LoadedDocument(path, [Page(None, text)])
+
+
+def _read_chars(fh: BinaryIO, encoding: str, errors: str, max_chars: int | None) -> tuple[str, int]:
+    """The decoded text ("" once over max_chars) and its length in characters."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    parts: list[str] = []
+    chars = 0
+    while True:
+        block = fh.read(1 << 20)
+        piece = decoder.decode(block, final=not block)
+        chars += len(piece)
+        if max_chars is not None and chars > max_chars:
+            parts.clear()
+        else:
+            parts.append(piece)
+        if not block:
+            return "".join(parts), chars
+
+
+def _too_long(path: Path, chars: int, max_chars: int) -> str:
+    return f"{path.name}: text too long after extraction: {chars} characters, limit max_file_chars={max_chars}"
 
 
 def load_pdf(path: Path) -> LoadedDocument:

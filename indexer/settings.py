@@ -38,6 +38,8 @@ class Settings:
     chunk_max_tokens: int = 320
     chunk_overlap_tokens: int = 48
     max_file_bytes: int = 50_000_000
+    # Text after extraction, per file (the largest document has ~51,000): a 10 MiB page is refused.
+    max_file_chars: int = 2_000_000
     max_question_chars: int = 2_000
     retrieval_k: int = 8
     # Optional LLM answerer: any OpenAI-compatible endpoint. Empty base URL = extractive answers only.

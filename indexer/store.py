@@ -13,7 +13,9 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,18 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 FILES = ("index.faiss", "chunks.jsonl", "units.faiss", "units.jsonl")
 FIX = "run `gocluster-faq index` to rebuild it"
+# Loading bounds: files are checked against these before they are read (a manifest pointed at
+# /dev/zero or a FIFO must not flood or hang the process).
+MAX_POINTER_BYTES = 4096
+MAX_MANIFEST_BYTES = 10_000_000
+MAX_CHUNKS = 2_000_000
+MAX_CHUNK_LINE_BYTES = 256 * 1024  # a passage of at most 512 tokens with its fields, JSON-escaped
+_VERSION_NAME = re.compile(r"v-[0-9A-Za-z_-]{1,100}")  # no "/" or "..": CURRENT cannot lead elsewhere
+_MANIFEST_FIELDS: dict[str, type] = {
+    "built_at": str, "files": dict, "skipped": list, "settings_key": str,
+    "chunking": dict, "chunks_by_language": dict, "package_version": str}
+_CHUNK_STRINGS = ("id", "text", "source", "title", "language", "date", "date_label", "sort_date", "section")
+_CHUNK_OPTIONAL = frozenset({"date", "date_label", "sort_date", "section"})
 
 
 def sha256_file(path: Path) -> str:
@@ -120,45 +134,67 @@ def _write_jsonl(path: Path, rows: Any) -> None:
 
 
 def current_path(index_dir: Path) -> Path:
+    """The live version folder: CURRENT must be a small regular file naming a folder right here."""
     pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
+    if not os.path.lexists(pointer):
         raise IndexNotFound(f"No index at {index_dir}: {FIX}.")
-    path = index_dir / pointer.read_text(encoding="utf-8").strip()
-    if not path.is_dir():
-        raise IndexMismatch(f"The index at {index_dir} points to a missing version ({path.name}): {FIX}.")
+    name = _read_regular(pointer, MAX_POINTER_BYTES).decode("utf-8", errors="replace").strip()
+    if not _VERSION_NAME.fullmatch(name):
+        raise IndexMismatch(f"The index at {index_dir} points to {name[:80]!r}, not a version folder "
+                            f"inside it: {FIX}.")
+    path = index_dir / name
+    try:
+        mode = path.lstat().st_mode  # lstat: a symlinked version folder could lead anywhere
+    except OSError:
+        raise IndexMismatch(f"The index at {index_dir} points to a missing version ({name}): {FIX}.") from None
+    if not stat.S_ISDIR(mode):
+        raise IndexMismatch(f"The index at {index_dir} points to {name}, which is {_kind(mode)}, not a "
+                            f"version folder: {FIX}.")
     return path
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
-    path = current_path(index_dir) / "manifest.json"
+    return _read_manifest(current_path(index_dir))
+
+
+def _read_manifest(version: Path) -> dict[str, Any]:
+    path = version / "manifest.json"
+    data = _read_regular(path, MAX_MANIFEST_BYTES)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        manifest = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
         raise IndexMismatch(f"The index manifest {path} is unreadable ({exc.__class__.__name__}): {FIX}.") from exc
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise IndexMismatch(f"The index manifest {path} is not one this version wrote ({problem}): {FIX}.")
+    return manifest
 
 
 def load_index(index_dir: Path, embedder_name: str | None = None,
                embedder_fingerprint: str | None = None) -> StoredIndex:
     """Load and check the live index. Refuses a damaged index or one built by another embedder."""
     path = current_path(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexMismatch(f"The index at {index_dir} has format {manifest.get('format')}, "
-                            f"this version reads {FORMAT_VERSION}: {FIX}.")
+    manifest = _read_manifest(path)  # from the same folder, even if a build swaps CURRENT meanwhile
     _check_embedder(manifest, embedder_name, embedder_fingerprint)
+    ntotal, dim = manifest["ntotal"], manifest["dimension"]
+    # A flat index is a 45-byte header and the vectors; a chunk line is one passage and its fields.
+    n_units = manifest["units"]
+    limits = {"index.faiss": 1024 + 4 * dim * ntotal, "chunks.jsonl": MAX_CHUNK_LINE_BYTES * ntotal,
+              "units.faiss": 1024 + 4 * dim * n_units, "units.jsonl": MAX_CHUNK_LINE_BYTES * n_units}
+    data: dict[str, bytes] = {}
     for name in FILES:
-        file = path / name
-        if not file.is_file() or sha256_file(file) != manifest.get("checksums", {}).get(name):
-            raise IndexMismatch(f"The index file {file} is missing or damaged (checksum differs "
+        data[name] = _read_regular(path / name, limits[name])
+        if hashlib.sha256(data[name]).hexdigest() != manifest["checksums"][name]:
+            raise IndexMismatch(f"The index file {path / name} is missing or damaged (checksum differs "
                                 f"from the manifest): {FIX}.")
+    chunks = _parse_chunks(data["chunks.jsonl"], path / "chunks.jsonl")
     try:
-        index = faiss.read_index(str(path / "index.faiss"))
-        unit_index = faiss.read_index(str(path / "units.faiss"))
-        chunks = [Chunk.from_dict(row) for row in _read_jsonl(path / "chunks.jsonl")]
-        units = [UnitRecord.from_dict(row) for row in _read_jsonl(path / "units.jsonl")]
-    except (RuntimeError, ValueError, TypeError, KeyError) as exc:
-        raise IndexMismatch(f"The index at {path} cannot be read ({exc}): {FIX}.") from exc
-    if index.ntotal != len(chunks) or index.d != manifest.get("dimension"):
+        index = faiss.deserialize_index(np.frombuffer(data.pop("index.faiss"), dtype=np.uint8))
+        unit_index = faiss.deserialize_index(np.frombuffer(data.pop("units.faiss"), dtype=np.uint8))
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise IndexMismatch(f"The index at {path} cannot be read ({_first_line(exc)}): {FIX}.") from exc
+    units = _parse_units(data["units.jsonl"], path / "units.jsonl")
+    if not index.ntotal == len(chunks) == ntotal or index.d != dim:
         raise IndexMismatch(f"The index at {path} holds {index.ntotal} vectors for {len(chunks)} "
                             f"chunks: {FIX}.")
     known = {c.id for c in chunks}
@@ -170,8 +206,121 @@ def load_index(index_dir: Path, embedder_name: str | None = None,
                        units=units)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Anything else (missing, a symlink, a
+    FIFO, a device, larger) is an IndexMismatch: checked before opening, opened without following
+    links or blocking, checked again on the open file, and never read past the limit."""
+    try:
+        before = os.lstat(path)
+        if not stat.S_ISREG(before.st_mode):
+            raise IndexMismatch(f"The index file {path} is {_kind(before.st_mode)}, not a regular file: {FIX}.")
+        if before.st_size > limit:
+            raise IndexMismatch(f"The index file {path} has {before.st_size} bytes, more than the {limit} "
+                                f"it may have: {FIX}.")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
+            after = os.fstat(fh.fileno())
+            if not stat.S_ISREG(after.st_mode) or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+                raise IndexMismatch(f"The index file {path} changed while it was opened: {FIX}.")
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise IndexMismatch(f"The index file {path} is missing or damaged ({exc.strerror or exc}): {FIX}.") from exc
+    if len(data) > limit:
+        raise IndexMismatch(f"The index file {path} grew over the {limit} bytes it may have: {FIX}.")
+    return data
+
+
+def _kind(mode: int) -> str:
+    kinds = [(stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a folder"),
+             (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "a regular file")
+
+
+def _is_int(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _manifest_problem(manifest: object) -> str | None:
+    """What is wrong with the manifest's shape (None if nothing): the fields loading and the builder
+    rely on must be there with the right types."""
+    if not isinstance(manifest, dict):
+        return f"{_json_type(manifest)}, not an object"
+    if manifest.get("format") != FORMAT_VERSION:
+        return f"format {manifest.get('format')!r:.20}, this version reads {FORMAT_VERSION}"
+    if not _is_int(manifest.get("ntotal"), 0, MAX_CHUNKS):
+        return f"ntotal must be a whole number from 0 to {MAX_CHUNKS}"
+    if not _is_int(manifest.get("units"), 0, 20 * MAX_CHUNKS):
+        return f"units must be a whole number from 0 to {20 * MAX_CHUNKS}"
+    if not _is_int(manifest.get("dimension"), 1, 65_536):
+        return "dimension must be a whole number from 1 to 65536"
+    if not isinstance(manifest.get("version"), str):
+        return "version must be a string"
+    checksums, embedder = manifest.get("checksums"), manifest.get("embedder")
+    if not isinstance(checksums, dict) or not all(isinstance(checksums.get(name), str) for name in FILES):
+        return f"checksums must name {' and '.join(FILES)}"
+    if not isinstance(embedder, dict) or not all(isinstance(embedder.get(k), str) for k in ("name", "fingerprint")):
+        return "embedder must be an object with a name and a fingerprint"
+    for key, kind in _MANIFEST_FIELDS.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            return f"{key} is {_json_type(manifest[key])}, not {_json_type(kind())}"
+    files = manifest.get("files", {})
+    if not all(isinstance(entry, dict) and isinstance(entry.get("sha256", ""), str) for entry in files.values()):
+        return "each entry of files must be an object with a sha256 string"
+    return None
+
+
+def _parse_units(data: bytes, path: Path) -> list[UnitRecord]:
+    """units.jsonl: one answer unit per line (see indexer/units.py)."""
+    try:
+        lines = [line for line in data.decode("utf-8").split("\n") if line]
+        return [UnitRecord.from_dict(json.loads(line)) for line in lines]
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise IndexMismatch(f"The index file {path} holds a line that is not an answer unit "
+                            f"({exc.__class__.__name__}): {FIX}.") from exc
+
+
+def _parse_chunks(data: bytes, path: Path) -> list[Chunk]:
+    """chunks.jsonl: one JSON object per line with the string fields a citation needs."""
+    try:
+        lines = data.decode("utf-8").split("\n")  # not splitlines(): U+2028 may sit inside a passage
+    except UnicodeDecodeError as exc:
+        raise IndexMismatch(f"The index file {path} is not UTF-8: {FIX}.") from exc
+    chunks = []
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        try:
+            fields = json.loads(line)
+            problem = _chunk_problem(fields)
+            chunk = None if problem else Chunk.from_dict(fields)
+        except (ValueError, TypeError, RecursionError) as exc:
+            problem, chunk = exc.__class__.__name__, None
+        if chunk is None:
+            raise IndexMismatch(f"The index file {path} line {number} is not a chunk ({problem}): {FIX}.")
+        chunks.append(chunk)
+    return chunks
+
+
+def _chunk_problem(fields: object) -> str | None:
+    if not isinstance(fields, dict):
+        return f"{_json_type(fields)}, not an object"
+    for key in _CHUNK_STRINGS:
+        if not isinstance(fields.get(key, "" if key in _CHUNK_OPTIONAL else None), str):
+            return f"{key} must be a string"
+    if not (fields.get("page") is None or _is_int(fields["page"], 0, 1_000_000)):
+        return "page must be a whole number or null"
+    if not _is_int(fields.get("ordinal", 0), 0, MAX_CHUNKS) or not isinstance(fields.get("extra", {}), dict):
+        return "ordinal must be a whole number and extra an object"
+    return None
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _check_embedder(manifest: dict[str, Any], name: str | None, fingerprint: str | None) -> None:

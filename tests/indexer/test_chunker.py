@@ -3,6 +3,7 @@
 import itertools
 import re
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from fpdf import FPDF
@@ -218,3 +219,70 @@ def test_chunker_refuses_nonsense_budgets():
         Chunker(max_tokens=8, overlap_tokens=0)
     with pytest.raises(ValueError, match="overlap_tokens"):
         Chunker(max_tokens=320, overlap_tokens=200)
+
+
+# --- unbreakable text: hard split at the token limit ---------------------------------------------------
+
+class RecordingCounter:
+    """One token per character (the worst case of real tokenizers), recording the longest text counted."""
+
+    def __init__(self):
+        self.longest = 0
+
+    def __call__(self, text):
+        self.longest = max(self.longest, len(text))
+        return len(text) + 5  # prompt and <s>/</s>, as the embedder counts
+
+
+@pytest.mark.parametrize("count_tokens", [estimate_tokens, RecordingCounter()])
+def test_text_without_breaks_is_cut_by_characters_within_max_tokens(count_tokens):
+    text = "A" * 200_000  # no space, no sentence end: one "word" 200,000 characters long
+    chunks = split(text, max_tokens=120, overlap_tokens=16, count_tokens=count_tokens)
+    assert len(chunks) > 1
+    assert all(count_tokens(c.embedding_text()) <= 120 for c in chunks)
+    assert sum(c.text.count("A") for c in chunks) == len(text)  # nothing lost
+    # parts are cut near the budget, not into crumbs
+    assert len(chunks) <= 2 * len(text) // min(len(c.text) for c in chunks[:-1])
+
+
+def test_the_counter_never_sees_megabytes():
+    counter = RecordingCounter()
+    chunks = split("Einleitung zum Thema. " + "B" * 3_000_000 + " und danach ein Satz.", max_tokens=300,
+                   overlap_tokens=16, count_tokens=counter)
+    assert counter.longest <= 300 * 32 + 200  # max_chars plus the title/section head
+    assert chunks[0].text.startswith("Einleitung zum Thema.") and chunks[-1].text.endswith("danach ein Satz.")
+    assert all(counter(c.embedding_text()) <= 300 for c in chunks)
+
+
+def test_a_giant_word_inside_a_sentence_keeps_the_words_around_it():
+    words_before = " ".join(f"wort{i}" for i in range(40))
+    chunks = split(f"{words_before} {'x' * 5_000} ende des Satzes.", max_tokens=64, overlap_tokens=0)
+    text = " ".join(c.text for c in chunks)
+    assert text.startswith(words_before) and text.endswith("ende des Satzes.")
+    assert all(estimate_tokens(c.embedding_text()) <= 64 for c in chunks)
+
+
+def test_overlong_heading_and_title_do_not_ride_along_in_every_chunk():
+    text = "# " + "Ü" * 5_000 + "\n\nEin kurzer Absatz über das Programm und seine Cluster."
+    chunks = Chunker(120, 16).split(replace(INFO, title="Titel " * 100), [Page(None, text)])
+    assert all(len(c.section) <= 200 and len(c.title) <= 202 for c in chunks)
+    assert all(estimate_tokens(c.embedding_text()) <= 120 for c in chunks)
+    assert sum(c.text.count("Ü") for c in chunks) == 5_000  # the "heading" is indexed as text
+
+
+def test_no_chunk_budget_beyond_what_the_embedder_reads():
+    with pytest.raises(ValueError, match="over the embedder's limit of 512 tokens"):
+        Chunker(max_tokens=600, overlap_tokens=48)
+    assert Chunker(max_tokens=512, overlap_tokens=48).max_tokens == 512
+    with pytest.raises(ValueError, match="limit of 256"):
+        Chunker(max_tokens=320, overlap_tokens=48, token_limit=256)
+
+
+def test_file_text_over_max_chars_is_refused_with_both_numbers(tmp_path):
+    (tmp_path / "lang.txt").write_text("Ein Satz über Cluster. " * 1_000, encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"lang.txt: text too long after extraction: 23000 characters, "
+                                            r"limit max_file_chars=10000"):
+        chunk_file(tmp_path / "lang.txt", tmp_path, Catalog.load(tmp_path), Chunker(320, 48), 1_000_000,
+                   max_chars=10_000)
+    assert chunk_file(tmp_path / "lang.txt", tmp_path, Catalog.load(tmp_path), Chunker(320, 48), 1_000_000,
+                      max_chars=23_000)

@@ -144,6 +144,17 @@ def test_text_file_that_is_not_utf8_falls_back_to_cp1252_with_a_warning(corpus, 
     assert "cp1252" in caplog.text
 
 
+def test_streamed_text_decodes_across_blocks_and_falls_back_late(corpus):
+    """Read in 1 MiB blocks: a multi-byte character cut by a block edge stays whole, and a byte that
+    is not UTF-8 after the first block still switches the whole file to cp1252."""
+    utf8 = "ä" * 700_000  # 1.4 MB: the block edge falls inside a two-byte character
+    assert load_document(write(corpus, "lang.txt", utf8.encode()), corpus, 10**7).pages[0].text == utf8
+    late = b"x" * (3 << 20) + "Größe".encode("cp1252")
+    assert load_document(write(corpus, "spaet.txt", late), corpus, 10**7).pages[0].text.endswith("xGröße")
+    with pytest.raises(DocumentError, match=f"text too long after extraction: {(3 << 20) + 5} characters"):
+        load_document(write(corpus, "spaet2.txt", late), corpus, 10**7, max_chars=1000)
+
+
 def test_iter_corpus_files_lists_candidates_sorted(corpus):
     for name in ("b.pdf", "a.txt", "catalog.toml", "README.md", ".hidden.txt", "notes.docx"):
         write(corpus, name, "x")
