@@ -12,6 +12,7 @@ from bot.faq_bot import Contact, FaqBot
 from bot.glossary import Glossary
 from bot.keywords import KeywordRetriever
 from bot.retriever import HybridRetriever
+from bot.term_vectors import TermVectorCache
 from indexer.builder import IndexBuilder
 from indexer.chunker import Chunker
 from indexer.embedder import E5Embedder
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def build_embedder(settings: Settings) -> E5Embedder:
     return E5Embedder(settings.embedding_model, cache_dir=settings.cache_dir,
-                      batch_size=settings.embed_batch_size)
+                      batch_size=settings.embed_batch_size, backend=settings.embedding_backend)
 
 
 def build_index(settings: Settings, embedder: E5Embedder, show_progress: bool = True) -> IndexBuilder:
@@ -54,7 +55,7 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     glossary = Glossary.load()
     retriever = HybridRetriever(embedder, index, keywords, glossary,
                                 document_aliases=_aliases(settings))
-    retriever.warm_up()
+    retriever.warm_up(TermVectorCache(settings.cache_dir, embedder.fingerprint(), embedder.backend))
     composer = ExtractiveComposer(keywords.coverage, glossary=glossary)
     llm = None
     if settings.llm_base_url:
