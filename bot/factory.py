@@ -13,6 +13,7 @@ from bot.keywords import KeywordRetriever
 from bot.retriever import HybridRetriever
 from bot.selector import Selector
 from bot.spelling import SpellingCorrector
+from bot.term_vectors import TermVectorCache
 from indexer.builder import IndexBuilder
 from indexer.chunker import Chunker
 from indexer.embedder import E5Embedder
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def build_embedder(settings: Settings) -> E5Embedder:
     return E5Embedder(settings.embedding_model, cache_dir=settings.cache_dir,
-                      batch_size=settings.embed_batch_size)
+                      batch_size=settings.embed_batch_size, backend=settings.embedding_backend)
 
 
 def build_index(settings: Settings, embedder: E5Embedder, show_progress: bool = True) -> IndexBuilder:
@@ -57,7 +58,7 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     glossary = Glossary.load()
     retriever = HybridRetriever(embedder, index, keywords, glossary,
                                 document_aliases=_aliases(settings))
-    retriever.warm_up()
+    retriever.warm_up(TermVectorCache(settings.cache_dir, embedder.fingerprint(), embedder.backend))
     spelling = SpellingCorrector.from_texts(
         [c.text for c in index.chunks] + [f"{c.title} {c.section}" for c in index.chunks],
         protected=[t for e in glossary.entries for lang in ("de", "en") for t in e[lang]])

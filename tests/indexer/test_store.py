@@ -190,7 +190,8 @@ def test_builder_manifest_records_how_the_index_was_made(tmp_path, embedder):
 
     loaded = load_index(tmp_path / "index", embedder.name, embedder.fingerprint())
     m = loaded.manifest
-    assert m["embedder"] == {"name": embedder.name, "fingerprint": embedder.fingerprint(), "dimension": 384}
+    assert m["embedder"] == {"name": embedder.name, "fingerprint": embedder.fingerprint(),
+                             "backend": embedder.backend, "dimension": 384}
     assert m["dimension"] == 384 == loaded.index.d
     assert m["chunking"] == chunker.settings()
     assert m["files"]["programm-de.txt"]["sha256"] == hashlib.sha256(GERMAN.encode()).hexdigest()
