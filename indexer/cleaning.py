@@ -59,11 +59,13 @@ Row = tuple[str, str, int | None]  # (kind, text, page) before headings are deci
 
 @dataclass(frozen=True)
 class Block:
-    """A unit of structure: kind "heading", "paragraph" or "list" (text: one "- item" a line)."""
+    """A unit of structure: kind "heading", "paragraph" or "list" (text: one "- item" a line).
+    `page_spans`: (offset in text where a page starts, page), for blocks read from a PDF's layout."""
 
     kind: str
     text: str
     page: int | None = None
+    page_spans: tuple[tuple[int, int], ...] = ()
 
 
 def clean_blocks(raw: str, language: str, page_numbers: Sequence[int | None] | None = None) -> list[Block]:
