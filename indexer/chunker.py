@@ -30,6 +30,7 @@ from indexer.chunk import Chunk
 from indexer.cleaning import PAGE_BREAK, Block, clean_blocks
 from indexer.errors import DocumentError
 from indexer.loaders import Page, load_document
+from indexer.page_spans import PageLocator
 from indexer.sentences import split_sentences
 
 __all__ = ["CHUNKING_VERSION", "MIN_TOKENS", "Chunker", "chunk_file", "estimate_tokens", "split_sentences"]
@@ -47,6 +48,7 @@ MAX_CHARS_PER_TOKEN = 32
 # title (from PDF metadata) is cut.
 MAX_HEAD_CHARS = 200
 # Bump when cleaning or chunking rules change: it is part of settings(), so the next build re-chunks.
+# 2: PDFs structured from their layout, page spans, hard split of unbreakable text; 3: figure labels
 CHUNKING_VERSION = 3
 
 
@@ -91,15 +93,19 @@ class Chunker:
                 "min_tokens": self.min_tokens, "counter": getattr(self.count, "__qualname__", "estimate"),
                 "version": CHUNKING_VERSION}
 
-    def split(self, doc: DocumentInfo, pages: list[Page]) -> list[Chunk]:
+    def split(self, doc: DocumentInfo, pages: list[Page], blocks: list[Block] | None = None) -> list[Chunk]:
+        """Chunks of the pages' cleaned text, or of `blocks` already structured (a PDF's layout)."""
         if len(doc.title) > MAX_HEAD_CHARS:
             doc = replace(doc, title=doc.title[:MAX_HEAD_CHARS].rsplit(" ", 1)[0] + " …")
-        blocks = clean_blocks(PAGE_BREAK.join(page.text for page in pages), doc.language,
-                              [page.number for page in pages])
+        if blocks is None:
+            blocks = clean_blocks(PAGE_BREAK.join(page.text for page in pages), doc.language,
+                                  [page.number for page in pages])
         pieces = [piece for section, group in _sections(blocks) for piece in self._pack(doc, section, group)]
+        locator = PageLocator(blocks)
         return [Chunk.create(text=piece.text, source=doc.file, title=doc.title, language=doc.language,
                              ordinal=ordinal, section=piece.section, page=piece.page, date=doc.date,
-                             date_label=doc.date_label, sort_date=doc.sort_date)
+                             date_label=doc.date_label, sort_date=doc.sort_date,
+                             page_spans=locator.spans(piece.text, piece.page) if locator.has_pages else ())
                 for ordinal, piece in enumerate(self._merge_tiny(doc, pieces))]
 
     def _fits(self, doc: DocumentInfo, section: str, text: str) -> bool:
@@ -270,8 +276,9 @@ def chunk_file(path: Path, corpus_dir: Path, catalog: Catalog, chunker: Chunker,
     """Load, clean and split one corpus file (DocumentError if it cannot be read or its text is over
     `max_chars` characters)."""
     document = load_document(path, corpus_dir, max_bytes, max_chars)
-    info = catalog.info_for(path, "\n".join(page.text for page in document.pages), document.metadata_title)
-    chunks = chunker.split(info, document.pages)
+    info = catalog.info_for(path, "\n".join(page.text for page in document.pages), document.metadata_title,
+                            document.facts)
+    chunks = chunker.split(info, document.pages, document.blocks)
     if not chunks:
         raise DocumentError(f"{path.name}: no text left to index after cleaning")
     logger.info("chunked file=%s chunks=%d", info.file, len(chunks))

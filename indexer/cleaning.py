@@ -32,6 +32,7 @@ from indexer.reflow import (
 
 PAGE_BREAK = "\f"
 
+_SOFT_HYPHEN_BREAK = re.compile(r"\u00ad[ \t]*\n[ \t]*")  # not across a page break: pages keep count
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f\U000e0000-\U000e007f]")
 # Emoji, pictographs, dingbats, symbol-font glyphs (private use) and replacement characters.
 _PICTOGRAPHS = re.compile(r"[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u20e3\ue000-\uf8ff\ufffd]")
@@ -60,11 +61,13 @@ Row = tuple[str, str, int | None]  # (kind, text, page) before headings are deci
 
 @dataclass(frozen=True)
 class Block:
-    """A unit of structure: kind "heading", "paragraph" or "list" (text: one "- item" a line)."""
+    """A unit of structure: kind "heading", "paragraph" or "list" (text: one "- item" a line).
+    `page_spans`: (offset in text where a page starts, page), for blocks read from a PDF's layout."""
 
     kind: str
     text: str
     page: int | None = None
+    page_spans: tuple[tuple[int, int], ...] = ()
 
 
 def clean_blocks(raw: str, language: str, page_numbers: Sequence[int | None] | None = None) -> list[Block]:
@@ -89,9 +92,11 @@ def clean_text(raw: str, language: str) -> str:
 
 
 def normalise_characters(text: str) -> str:
-    """NFC; NBSP becomes a space, PDF ligatures letters; soft hyphens, zero-width marks, emoji and
-    pictographs go. (Tabs and other spaces are collapsed line by line, after tabs marked contents lines.)"""
+    """NFC; NBSP becomes a space, PDF ligatures letters; a soft hyphen ending a line joins the word;
+    other soft hyphens, zero-width marks, emoji and pictographs go. (Tabs and other spaces are collapsed
+    line by line, after tabs marked contents lines.)"""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(_LIGATURES)
+    text = _SOFT_HYPHEN_BREAK.sub("", text)  # "Maßnah\u00ad" / "men": one word, not "Maßnah men"
     return _PICTOGRAPHS.sub("", _INVISIBLE.sub("", text.replace("\u00a0", " ")))
 
 

@@ -1,4 +1,9 @@
-"""Read corpus files into pages of text: one loader per suffix (.pdf via pypdf, .txt, .md).
+"""Read corpus files into pages of text: one loader per suffix (.pdf, .txt, .md).
+
+A PDF is read with its layout (indexer/pdf_layout.py, pypdfium2) and structured from it
+(indexer/pdf_structure.py): its `blocks` (headings, paragraphs, lists, figures, each with the pages it
+spans) go to the chunker as they are, its `facts` (title, publisher, date) to the catalogue. Text
+files are one unnumbered page for the text cleaner.
 
 Every failure is a `DocumentError` with a one-line reason, so the index builder can skip the file
 and say why. Encrypted PDFs are read only if they open with the empty password (permissions-only
@@ -18,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from indexer.cleaning import Block
 from indexer.errors import CorpusError, DocumentError
+from indexer.pdf_structure import DocumentFacts
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,8 @@ class LoadedDocument:
     path: Path
     pages: list[Page] = field(default_factory=list)
     metadata_title: str | None = None
+    blocks: list[Block] | None = None  # structure read off a PDF's layout; None: clean the pages' text
+    facts: DocumentFacts | None = None  # what a PDF says about itself (title, publisher, date)
 
 
 def iter_corpus_files(corpus_dir: Path) -> list[Path]:
@@ -118,25 +127,19 @@ def _too_long(path: Path, chars: int, max_chars: int) -> str:
 
 
 def load_pdf(path: Path) -> LoadedDocument:
-    from pypdf import PasswordType, PdfReader
-    from pypdf.errors import DependencyError, PyPdfError
+    from indexer.catalog import detect_language
+    from indexer.pdf_layout import read_pdf
+    from indexer.pdf_structure import analyse
 
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise DocumentError(f"{path.name}: encrypted PDF that needs a password")
-        pages = [Page(number, page.extract_text() or "") for number, page in enumerate(reader.pages, start=1)]
-        title = reader.metadata.title if reader.metadata else None
-    except DocumentError:
-        raise
-    except DependencyError as exc:
-        raise DocumentError(f"{path.name}: encrypted PDF needs a crypto library ({exc})") from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
-        # pypdf reports damage in many ways; a truncated file usually as PdfStreamError.
-        raise DocumentError(f"{path.name}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+    pdf = read_pdf(path)
+    pages = [Page(page.number, "\n".join(f.text for f in page.fragments)) for page in pdf.pages]
     if not any(page.text.strip() for page in pages):
         raise DocumentError(f"{path.name}: no text layer — needs OCR")
-    return LoadedDocument(path, pages, str(title) if title else None)
+    empty = [page.number for page in pages if not page.text.strip()]
+    if empty:
+        logger.info("pages without text (images only): file=%s pages=%s", path.name, empty)
+    structure = analyse(pdf, detect_language("\n".join(page.text for page in pages)))
+    return LoadedDocument(path, pages, pdf.metadata_title, structure.blocks, structure.facts)
 
 
 LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {".pdf": load_pdf, ".txt": load_text, ".md": load_text}
