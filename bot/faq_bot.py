@@ -12,7 +12,7 @@ from bot.abstention import AbstentionPolicy, abstention_text, counted_noun
 from bot.answer_types import AnswerType, answer_type, unit_has_type
 from bot.composer import Composition, ExtractiveComposer
 from bot.question import clean_question, detect_language, retrieval_query
-from bot.results import Answer, Hit
+from bot.results import Answer, Hit, retrieved_passages
 from bot.retriever import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class FaqBot:
         hits = self.retriever.search(query, lang, k=self.k * 3 if survey else self.k)
         if answer_type(query) is AnswerType.CONTACT:
             hits = self._with_contact_passages(query, lang, hits)
+        result.retrieved = retrieved_passages(hits)
         result.timings_ms["retrieve"] = _ms(t0)
         t1 = time.perf_counter()
         focus, translations, composition = self._compose_follow_up(text, query, lang, hits, history, result)
