@@ -120,10 +120,10 @@ def retrieval_section(data: dict[str, Any]) -> list[str]:
     recs = [r for r in data["records"]["pipeline"] if r["answerable"] and r.get("ref_hit5") is not None]
     only_bot = [r["id"] for r in recs if r["hit5"] and not r["ref_hit5"]]
     only_ref = [r["id"] for r in recs if r["ref_hit5"] and not r["hit5"]]
-    return [*lines, "", RETRIEVAL_NOTE,
-                    f"\nOf {len(recs)} answerable questions, {len(only_bot)} have a hit in the bot's top 5 only "
-                    f"({', '.join(only_bot) or 'none'}) and {len(only_ref)} in the reference top 5 only "
-                    f"({', '.join(only_ref) or 'none'}).", ""]
+    counts = (f"\nOf {len(recs)} answerable questions, {len(only_bot)} have a hit in the bot's top 5 only "
+              f"({', '.join(only_bot) or 'none'}) and {len(only_ref)} in the reference top 5 only "
+              f"({', '.join(only_ref) or 'none'})." if recs else "")
+    return [*lines, "", RETRIEVAL_NOTE, counts, ""]
 
 
 def render_split(name: str, data: dict[str, Any], plots: list[str]) -> list[str]:
