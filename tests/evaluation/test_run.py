@@ -12,6 +12,7 @@ from conversation_stub import Conversation, Turn
 
 from bot.results import Answer, Citation
 from evaluation.questions import Question
+from evaluation.report import write_report
 from evaluation.run import (
     CONVERSATIONS,
     SPLITS,
@@ -21,7 +22,6 @@ from evaluation.run import (
     plan_splits,
     score,
 )
-from evaluation.report import write_report
 from evaluation.systems import PipelineSystem
 
 HIT = "go-cluster hatte im Oktober 2022 genau 81 Mitglieder."
