@@ -4,9 +4,9 @@ With about a hundred questions one question moves a rate by 0.01 and the 95% int
 these intervals let the report say which differences are larger than resampling the questions would
 give by chance. A fixed seed makes every report reproducible to the digit.
 
->>> rate_interval([1, 1, 0, 1])            # doctest: +SKIP
+>>> rate_interval([1, 1, 0, 1])
 (0.25, 1.0)
->>> paired_delta_interval([0, 1, 0], [1, 1, 0])   # new minus old, same questions  # doctest: +SKIP
+>>> paired_delta_interval([0, 1, 0], [1, 1, 0])  # new minus old, over the same three questions
 (0.0, 1.0)
 """
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evaluation import metrics
+from evaluation.gate import check_gate, load_thresholds
 from evaluation.questions import Question, load_questions
 from evaluation.systems import Bm25System, LangChainRecipe, PipelineSystem, System, SystemOutput
 from indexer.errors import FaqError
@@ -18,7 +18,6 @@ from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).with_name("data")
-THRESHOLDS = Path(__file__).with_name("thresholds.toml")
 # The one place that says which files make up a split (in evaluation/data/). The old sets are development
 # data now; the test split holds only questions written fresh, never used for training or tuning.
 SPLITS: dict[str, tuple[str, ...]] = {
@@ -29,7 +28,6 @@ CONVERSATIONS: dict[str, tuple[str, ...]] = {
     "dev": ("conversations-dev.jsonl",),
     "test": ("conversations-test.jsonl",),
 }
-GATED_SPLIT = "test"
 ANSWER_LANGUAGES = ("de", "en")  # questions in other languages are answered in English: no language check
 ABLATIONS = {  # retrieval variants measured for the cross-language and keyword questions
     "dense only": {"use_keywords": False, "cross_language": False},
@@ -126,36 +124,6 @@ def retrieval_ablation(pipeline: PipelineSystem, questions: list[Question]) -> d
     return table
 
 
-def check_gate(report: dict[str, Any], thresholds: dict[str, Any], split: str = GATED_SPLIT) -> list[str]:
-    """Every bound of the file against the pipeline on the gated split and its conversations.
-
-    `[pipeline] metric = {min = x}` reads the split's overall figures; `[conversations.<kind>]` the
-    figures of that kind of turn. A figure that was not measured fails: a missing test set passes nothing.
-    """
-    data = report["splits"].get(split)
-    if data is None:
-        return [f"the {split} split was not evaluated"]
-    failures = _check(thresholds.get("pipeline", {}), data["systems"].get("pipeline", {}).get("overall", {}),
-                      split)
-    by_kind = (data.get("conversations") or {}).get("summary", {}).get("by", {}).get("kind", {})
-    for kind, bounds in thresholds.get("conversations", {}).items():
-        failures += _check(bounds, by_kind.get(kind, {}), f"{split} conversations, {kind}")
-    return failures
-
-
-def _check(bounds: dict[str, Any], figures: dict[str, Any], where: str) -> list[str]:
-    failures = []
-    for metric, bound in bounds.items():
-        value = figures.get(metric)
-        if value is None:
-            failures.append(f"{where}: {metric} not measured")
-        elif "min" in bound and value < bound["min"]:
-            failures.append(f"{where}: {metric} = {value:.3f} < {bound['min']}")
-        elif "max" in bound and value > bound["max"]:
-            failures.append(f"{where}: {metric} = {value:.3f} > {bound['max']}")
-    return failures
-
-
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
         from evaluation.compare import LATEST_DIR, write_comparison
@@ -179,7 +147,7 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     print(report["markdown_summary"])
     print(f"report: {out / 'report.md'}")
     if args.gate:
-        failures = check_gate(report, tomllib.loads(THRESHOLDS.read_text(encoding="utf-8")))
+        failures = check_gate(report, load_thresholds())
         if failures:
             print("evaluation gate FAILED: " + "; ".join(failures), file=sys.stderr)
             return 1

@@ -11,17 +11,10 @@ import pytest
 from conversation_stub import Conversation, Turn
 
 from bot.results import Answer, Citation
+from evaluation.gate import THRESHOLDS, check_gate
 from evaluation.questions import Question
 from evaluation.report import write_report
-from evaluation.run import (
-    CONVERSATIONS,
-    SPLITS,
-    THRESHOLDS,
-    check_gate,
-    evaluate_conversations,
-    plan_splits,
-    score,
-)
+from evaluation.run import CONVERSATIONS, SPLITS, evaluate_conversations, plan_splits, score
 from evaluation.systems import PipelineSystem
 
 HIT = "go-cluster hatte im Oktober 2022 genau 81 Mitglieder."
