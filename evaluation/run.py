@@ -159,6 +159,7 @@ def run_splits(plans: list[SplitPlan], settings: Settings, baselines: bool, out:
     from bot.factory import build_bot
     from evaluation.report import write_report
 
+    sets = {p.name: _load(p) for p in plans}  # a malformed file fails before the model loads
     bot = build_bot(settings, progress=lambda m: print(m, file=sys.stderr))
     pipeline = PipelineSystem(bot)
     systems: list[System] = [pipeline]
@@ -166,23 +167,27 @@ def run_splits(plans: list[SplitPlan], settings: Settings, baselines: bool, out:
         systems += [Bm25System(bot.retriever.index.chunks), LangChainRecipe(settings.corpus_dir, bot.retriever.encoder)]
     splits = {}
     for plan in plans:
-        questions = [q for f in plan.question_files for q in load_questions(f)]
+        questions, conversations = sets[plan.name]
         splits[plan.name] = {
             "question_files": [str(f) for f in plan.question_files],
             "conversation_files": [str(f) for f in plan.conversation_files],
             "records": evaluate(systems, questions) if questions else {},
             "retrieval_ablation": retrieval_ablation(pipeline, questions) if questions else {},
-            "conversation_records": evaluate_conversations(pipeline, _load_conversations(plan.conversation_files)),
+            "conversation_records": evaluate_conversations(pipeline, conversations),
         }
     return write_report(out, splits, [n for p in plans for n in p.notes], bot.index_version)
 
 
-def _load_conversations(files: list[Path]) -> list[Any]:
-    if not files:
-        return []
-    from evaluation.conversations import load_conversations  # imported only when there is a file to read
+def _load(plan: SplitPlan) -> tuple[list[Question], list[Any]]:
+    try:
+        questions = [q for f in plan.question_files for q in load_questions(f)]
+        if not plan.conversation_files:
+            return questions, []
+        from evaluation.conversations import load_conversations  # imported only when there is a file to read
 
-    return [c for f in files for c in load_conversations(f)]
+        return questions, [c for f in plan.conversation_files for c in load_conversations(f)]
+    except ValueError as exc:  # QuestionFileError and the conversation loader's errors name file and line
+        raise FaqError(str(exc)) from None
 
 
 def _mean(values: Any) -> float | None:

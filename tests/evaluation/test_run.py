@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 from conversation_stub import Conversation, Turn
@@ -195,3 +199,15 @@ def test_report_markdown_shows_intervals_the_retrieval_comparison_and_plots(repo
                  "test-conversations.png"):
         assert (out / name).stat().st_size > 1000 and f"]({name})" in md
     assert result["markdown_summary"].startswith("test split")
+
+
+def test_a_malformed_question_file_is_one_error_line_before_the_model_loads(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "lang": "de"}\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOCLUSTER_")}
+    cli = str(Path(sys.executable).with_name("gocluster-faq"))
+    proc = subprocess.run([cli, "eval", "--qa", str(bad), "--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, env=dict(env, GOCLUSTER_INDEX_DIR=str(tmp_path / "no-index")), timeout=120,
+                          check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr == f"error: {bad}:1: missing field(s): category, question, facts, answerable\n"
