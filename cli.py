@@ -16,9 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
-    settings = Settings.from_env().with_overrides(
-        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None))
     try:
+        settings = Settings.from_env().with_overrides(
+            corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None))
         return int(args.func(args, settings) or 0)
     except FaqError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -104,12 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="evaluate answers on question sets and write a report")
-    p.add_argument("--qa", type=Path, action="append", help="question file(s) (JSON lines)")
-    p.add_argument("--out", type=Path, default=Path("var/eval"), help="report folder")
+    p.add_argument("--qa", type=Path, action="append", help="question file(s) (JSON lines) instead of the splits")
+    p.add_argument("--conversations", type=Path, action="append",
+                   help="conversation file(s) (JSON lines) instead of the splits")
+    p.add_argument("--out", type=Path,
+                   help="report folder (default: var/eval; with --compare: var/eval, the latest comparison)")
     p.add_argument("--split", choices=["dev", "test", "all"], default="all")
     p.add_argument("--no-baselines", action="store_true", help="only the project's pipeline")
     p.add_argument("--gate", action="store_true",
-                   help="fail when a threshold in evaluation/thresholds.toml is missed")
+                   help="fail when a bound in evaluation/thresholds.toml is missed on the test split")
+    p.add_argument("--compare", type=Path, nargs=2, metavar=("OLD_REPORT", "NEW_REPORT"),
+                   help="compare two reports (report.json or its folder) question by question")
     p.add_argument("--feedback", type=Path,
                    help="turn thumbs-down feedback in this SQLite file into candidate questions")
     p.set_defaults(func=cmd_eval)

@@ -22,13 +22,9 @@ def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None
         record: dict = {"line": number, "id": None}
         try:
             item = json.loads(raw.decode("utf-8-sig"))  # -sig: a BOM (Windows editors) is not an error
-            if not isinstance(item, dict) or "question" not in item:
-                raise ValueError('expected an object with a "question" field')
-            record["id"] = item.get("id")
-            history = item.get("history")
-            if history is not None and not isinstance(history, list):
-                raise ValueError('"history" must be a list of {"role": ..., "content": ...} objects')
-            record.update(bot.answer(item["question"], history).to_dict())  # a non-text question: QuestionError
+            if isinstance(item, dict):
+                record["id"] = item.get("id")
+            record.update(answer_record(answer_item(bot, item)))
         except UnicodeDecodeError:
             record["id"] = _readable_id(raw)
             record["error"] = "invalid UTF-8 on this line"
@@ -45,6 +41,24 @@ def answer_jsonl(bot: FaqBot, stdin: BinaryIO, out: IO[str], err: IO[str] | None
     if failures and err is not None:
         err.write(f"{failures} line(s) could not be answered; see their \"error\" field\n")
     return 0
+
+
+def answer_item(bot: FaqBot, item: object) -> Answer:
+    """Answer one decoded batch line ({"question": ..., "history": [...]}): the path of every `ask --jsonl`
+    line, and the one the evaluation calls, so what is measured is what users get."""
+    if not isinstance(item, dict) or "question" not in item:
+        raise ValueError('expected an object with a "question" field')
+    history = item.get("history")
+    if history is not None and not isinstance(history, list):
+        raise ValueError('"history" must be a list of {"role": ..., "content": ...} objects')
+    return bot.answer(item["question"], history)  # a non-text question: QuestionError
+
+
+def answer_record(answer: Answer) -> dict:
+    """The output line of an answer; the retrieved passages without their text, which would double its size."""
+    record = answer.to_dict()
+    record["retrieved"] = [{k: v for k, v in r.items() if k != "text"} for r in record["retrieved"]]
+    return record
 
 
 def _readable_id(raw: bytes) -> object:

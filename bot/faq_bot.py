@@ -24,7 +24,7 @@ from bot.features import Context, QuestionView, feature_matrix
 from bot.keywords import KeywordRetriever
 from bot.policy import AnswerPolicy, abstention_text
 from bot.question import clean_question, detect_language
-from bot.results import Answer, Hit
+from bot.results import Answer, Hit, retrieved_passages
 from bot.retriever import HybridRetriever
 from bot.selector import Selector
 from bot.spelling import SpellingCorrector
@@ -108,8 +108,7 @@ class FaqBot:
             return result
         attempts = [self.attempt(r, lang, supported) for r in readings(corrected, history)]
         best = max(attempts, key=lambda a: a.probability - a.reading.cost)
-        result.retrieved = [{"chunk_id": h.chunk.id, "rank": h.rank, "source": h.chunk.source,
-                             "text": h.chunk.text} for h in best.hits]
+        result.retrieved = retrieved_passages(best.hits)
         result.read_as = corrected if changes else ""
         result.probability = round(best.probability, 4)
         result.timings_ms["retrieve_and_score"] = _ms(started)

@@ -56,10 +56,16 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     answerer: str = "extractive"
     index_version: str = ""
-    # The ranked passages the answer path retrieved (chunk_id, rank, source, text), best first.
+    # The ranked passages the answer path used, best first: {"chunk_id", "rank", "source", "text"}.
     retrieved: list[dict[str, Any]] = field(default_factory=list)
     read_as: str = ""  # the question as read after typo correction ("" when nothing was corrected)
     probability: float = 0.0  # the selector's confidence in the best answer unit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def retrieved_passages(hits: list[Hit]) -> list[dict[str, Any]]:
+    """`Answer.retrieved` for the hits in the order the answer path saw them (rank = position, 1 = best)."""
+    return [{"chunk_id": h.chunk.id, "rank": n, "source": h.chunk.source, "text": h.chunk.text}
+            for n, h in enumerate(hits, start=1)]

@@ -2,8 +2,7 @@
 
 Per-question record
 -------------------
-A benchmark run produces one ``dict`` per question; ``summarize`` and ``abstention_rates``
-read these keys:
+A benchmark run produces one ``dict`` per question; ``summarize`` reads these keys:
 
 =================  ============  ==========================================================
 key                type          meaning
@@ -18,9 +17,11 @@ abstained          bool          the bot said the documents do not answer it
 cited_support      bool | None   ``citation_support(...)``; None when not measured
 cited_precision    float | None  ``citation_precision(...)``; None when not measured
 language_ok        bool | None   ``language_match(q.lang, answer.language)``
-hit1               bool | None   ``hit_at_k(ranked, q.facts, 1)``
+cited_hit          bool | None   a cited passage (whole) holds every fact group
+hit1               bool | None   ``hit_at_k(ranked, q.facts, 1)``, ranked = what the bot retrieved
 hit5               bool | None   ``hit_at_k(ranked, q.facts, 5)``
 rr                 float | None  ``reciprocal_rank(ranked, q.facts)``
+ref_hit1/5, ref_rr bool | None   the same over the reference retrieval (a separate search, k=10)
 latency_ms         float | None  wall-clock time of the answer in milliseconds
 =================  ============  ==========================================================
 
@@ -37,6 +38,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from evaluation.bootstrap import rate_interval
 from evaluation.questions import FactGroups, Question, facts_match, matched_groups
 
 # --------------------------------------------------------------------------- answers
@@ -138,52 +140,51 @@ def _rate(values: Iterable[Any]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def abstention_rates(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Abstention behaviour over per-question records (keys ``answerable``, ``abstained``).
+# metric -> (record key, the records it is averaged over); every one gets a bootstrap interval
+RATES: dict[str, tuple[str, str]] = {
+    "accuracy": ("correct", "all"),
+    "answerable_accuracy": ("correct", "answerable"),
+    "unanswerable_accuracy": ("correct", "unanswerable"),
+    "correct_abstention_rate": ("abstained", "unanswerable"),
+    "wrong_abstention_rate": ("abstained", "answerable"),
+    "citation_support": ("cited_support", "answerable"),
+    "citation_precision": ("cited_precision", "answerable"),
+    "cited_passage_hit": ("cited_hit", "answerable"),
+    "language_match": ("language_ok", "all"),
+    "hit@1": ("hit1", "answerable"),
+    "hit@5": ("hit5", "answerable"),
+    "mrr": ("rr", "answerable"),
+    "ref_hit@1": ("ref_hit1", "answerable"),
+    "ref_hit@5": ("ref_hit5", "answerable"),
+    "ref_mrr": ("ref_rr", "answerable"),
+}
 
-    Returns ``correct_abstention_rate`` (share of unanswerable questions the bot abstained on:
-    higher is better), ``wrong_abstention_rate`` (share of answerable questions it abstained on:
-    lower is better) and the counts ``n_unanswerable`` / ``n_answerable``. A rate is None when
-    there are no questions of that kind.
-    """
-    recs = list(records)
-    unans = [bool(r["abstained"]) for r in recs if not r["answerable"]]
-    ans = [bool(r["abstained"]) for r in recs if r["answerable"]]
-    return {
-        "correct_abstention_rate": _rate(unans),
-        "wrong_abstention_rate": _rate(ans),
-        "n_unanswerable": len(unans),
-        "n_answerable": len(ans),
-    }
 
-
-def _group_metrics(recs: list[Mapping[str, Any]]) -> dict[str, Any]:
-    answerable = [r for r in recs if r["answerable"]]
-    unanswerable = [r for r in recs if not r["answerable"]]
+def _group_metrics(recs: list[Mapping[str, Any]], intervals: bool) -> dict[str, Any]:
+    subsets = {"all": recs, "answerable": [r for r in recs if r["answerable"]],
+               "unanswerable": [r for r in recs if not r["answerable"]]}
     latencies = [float(r["latency_ms"]) for r in recs if r.get("latency_ms") is not None]
-    out: dict[str, Any] = {
-        "n": len(recs),
-        "accuracy": _rate(r["correct"] for r in recs),
-        "answerable_accuracy": _rate(r["correct"] for r in answerable),
-        "unanswerable_accuracy": _rate(r["correct"] for r in unanswerable),
-    }
-    out.update(abstention_rates(recs))
+    out: dict[str, Any] = {"n": len(recs), "n_answerable": len(subsets["answerable"]),
+                           "n_unanswerable": len(subsets["unanswerable"])}
+    ci: dict[str, list[float] | None] = {}
+    for metric, (key, subset) in RATES.items():
+        values = [r.get(key) for r in subsets[subset]]
+        out[metric] = _rate(values)
+        if intervals:
+            interval = rate_interval(values)
+            ci[metric] = list(interval) if interval else None
     out.update({
-        "citation_support": _rate(r.get("cited_support") for r in answerable),
-        "citation_precision": _rate(r.get("cited_precision") for r in answerable),
-        "language_match": _rate(r.get("language_ok") for r in recs),
-        "hit@1": _rate(r.get("hit1") for r in answerable),
-        "hit@5": _rate(r.get("hit5") for r in answerable),
-        "mrr": _rate(r.get("rr") for r in answerable),
         "latency_ms_mean": sum(latencies) / len(latencies) if latencies else None,
         "latency_ms_p50": percentile(latencies, 50) if latencies else None,
         "latency_ms_p95": percentile(latencies, 95) if latencies else None,
     })
+    if intervals:
+        out["ci"] = ci
     return out
 
 
 def summarize(
-    records: Iterable[Mapping[str, Any]], by: Sequence[str] = ("lang", "category")
+    records: Iterable[Mapping[str, Any]], by: Sequence[str] = ("lang", "category"), intervals: bool = True
 ) -> dict[str, Any]:
     """Overall and per-group numbers from per-question records (keys: module docstring).
 
@@ -191,10 +192,13 @@ def summarize(
     per key in ``by`` (not their cross product), group values sorted. ``metrics`` holds:
     ``n``, ``n_answerable``, ``n_unanswerable``; ``accuracy`` (share correct over all),
     ``answerable_accuracy``, ``unanswerable_accuracy``; ``correct_abstention_rate``,
-    ``wrong_abstention_rate``; ``citation_support``, ``citation_precision``, ``hit@1``,
-    ``hit@5``, ``mrr`` (answerable records only); ``language_match``; ``latency_ms_mean``,
-    ``latency_ms_p50``, ``latency_ms_p95``. Booleans count as 1/0; None values are skipped;
-    a metric with nothing to average is None.
+    ``wrong_abstention_rate``; ``citation_support``, ``citation_precision``,
+    ``cited_passage_hit``, ``hit@1``, ``hit@5``, ``mrr`` and their ``ref_`` twins (answerable
+    records only); ``language_match``; ``latency_ms_mean``, ``latency_ms_p50``,
+    ``latency_ms_p95``. Booleans count as 1/0; None values are skipped; a metric with nothing
+    to average is None. With ``intervals``, ``ci`` maps every rate of ``RATES`` to its bootstrap
+    95% interval ``[lo, hi]`` (None when the rate is None). A key of ``by`` that no record
+    carries (e.g. ``style``) gives no grouping.
     """
     recs = list(records)
     for i, r in enumerate(recs):
@@ -203,8 +207,10 @@ def summarize(
             raise KeyError(f"record {i} ({r.get('id', '?')}) lacks {', '.join(missing)}")
     grouped: dict[str, dict[str, Any]] = {}
     for key in by:
+        if recs and not any(r.get(key) for r in recs):
+            continue
         buckets: dict[str, list[Mapping[str, Any]]] = {}
         for r in recs:
-            buckets.setdefault(str(r.get(key)), []).append(r)
-        grouped[key] = {value: _group_metrics(buckets[value]) for value in sorted(buckets)}
-    return {"overall": _group_metrics(recs), "by": grouped}
+            buckets.setdefault(str(r.get(key) or "-"), []).append(r)
+        grouped[key] = {value: _group_metrics(buckets[value], intervals) for value in sorted(buckets)}
+    return {"overall": _group_metrics(recs, intervals), "by": grouped}

@@ -7,8 +7,9 @@ A question file holds one JSON object per line::
      "facts": [["2014"], ["newsletter"]], "answerable": true,
      "sources": ["go-cluster-decade-publication-2023-en.txt"]}
 
-Optional fields: ``sources`` (corpus file names that contain the answer) and ``history``
-(the previous turns of a follow-up question, ``[{"role": "user", "content": "..."}]``).
+Optional fields: ``sources`` (corpus file names that contain the answer), ``history``
+(the previous turns of a follow-up question, ``[{"role": "user", "content": "..."}]``) and
+``style`` (how the question is phrased: plain, typo, colloquial, indirect, other-language, keyword).
 Unknown extra fields are ignored, so files written by other tools load as well. Blank lines
 are skipped.
 
@@ -72,6 +73,7 @@ class Question:
     answerable: bool
     sources: tuple[str, ...] = ()
     history: tuple[dict, ...] = ()
+    style: str = ""
 
 
 # --------------------------------------------------------------------------- matching
@@ -174,6 +176,9 @@ def parse_question(obj: Any, path: str | Path = "<string>", line: int = 1) -> Qu
     facts = _parse_facts(obj["facts"], obj["answerable"], fail)
     sources = _check_str_list(obj.get("sources", []), "sources", fail)
     history = _parse_history(obj.get("history", []), fail)
+    style = obj.get("style", "")
+    if not isinstance(style, str):
+        fail("'style' must be a string")
     return Question(
         id=obj["id"],
         lang=obj["lang"],
@@ -183,6 +188,7 @@ def parse_question(obj: Any, path: str | Path = "<string>", line: int = 1) -> Qu
         answerable=obj["answerable"],
         sources=sources,
         history=history,
+        style=style,
     )
 
 

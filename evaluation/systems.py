@@ -1,6 +1,7 @@
 """The systems compared in an evaluation run, all behind one small interface.
 
-- pipeline: the project's FaqBot (hybrid retrieval, extractive cited answers, abstention);
+- pipeline: the project's FaqBot asked exactly as `ask --jsonl` asks it (hybrid retrieval, cited answers,
+  abstention), also turn by turn through conversations;
 - bm25: BM25 alone over the project's chunks, the top passage as the answer;
 - langchain: the plain LangChain recipe (RecursiveCharacterTextSplitter + the same embedder + FAISS
   similarity_search), the top passage as the answer.
@@ -10,12 +11,13 @@ The baselines never abstain: that is what a plain recipe does.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import bm25s
 
+from bot.batch import answer_item
 from bot.faq_bot import FaqBot
 from bot.question import detect_language
 from bot.retriever import RetrievalOptions
@@ -29,8 +31,10 @@ class SystemOutput:
     abstained: bool
     language: str
     quotes: list[str]
-    ranked_texts: list[str]
+    ranked_texts: list[str]  # what the system itself answered from, best first
     latency_ms: float
+    cited_texts: list[str] = field(default_factory=list)  # the whole passages behind the quotes
+    reference_ranked: list[str] | None = None  # the pipeline's separate reference search (k=10)
     extra: dict = field(default_factory=dict)
 
 
@@ -41,17 +45,46 @@ class System(Protocol):
 
 
 class PipelineSystem:
+    """The bot, asked through `bot.batch.answer_item` (the `ask --jsonl` path, history included).
+
+    Retrieval figures come from `Answer.retrieved`: the passages the answer was made from. `ranked()` is the
+    old separate search (its own k, no contact widening, no "how many" survey), kept as the labelled
+    reference retrieval for one release and for the retrieval variants.
+    """
+
     name = "pipeline"
 
-    def __init__(self, bot: FaqBot, k: int = 10, options: RetrievalOptions | None = None) -> None:
-        self.bot, self.k, self.options = bot, k, options
+    def __init__(self, bot: FaqBot, k: int = 10, options: RetrievalOptions | None = None,
+                 reference: bool = True) -> None:
+        self.bot, self.k, self.options, self.reference = bot, k, options, reference
 
     def run(self, q: Question) -> SystemOutput:
+        item: dict = {"id": q.id, "question": q.question}
+        if q.history:
+            item["history"] = list(q.history)
         started = time.perf_counter()
-        answer = self.bot.answer(q.question, list(q.history) or None)
+        answer = answer_item(self.bot, item)
         latency = (time.perf_counter() - started) * 1000
-        return SystemOutput(answer.text, answer.abstained, answer.language,
-                            [c.quote for c in answer.citations], self.ranked(q), latency)
+        passages = {r["chunk_id"]: r["text"] for r in answer.retrieved}
+        return SystemOutput(answer.text, answer.abstained, answer.language, [c.quote for c in answer.citations],
+                            [r["text"] for r in answer.retrieved], latency,
+                            cited_texts=[passages.get(c.chunk_id, c.quote) for c in answer.citations],
+                            reference_ranked=self.ranked(q) if self.reference else None,
+                            extra={"citations": [asdict(c) for c in answer.citations]})
+
+    def converse(self, conversation: Any) -> list[tuple[Question, SystemOutput]]:
+        """Ask the turns in order; each turn's history is the earlier questions and the bot's own answers."""
+        history: list[dict] = []
+        results = []
+        for n, turn in enumerate(conversation.turns, start=1):
+            q = Question(id=f"{conversation.id}/{n}", lang=turn.lang, category=turn.category,
+                         question=turn.question, facts=tuple(tuple(g) for g in turn.facts),
+                         answerable=turn.answerable, sources=tuple(turn.sources), history=tuple(history))
+            out = self.run(q)
+            results.append((q, out))
+            history += [{"role": "user", "content": turn.question},
+                        {"role": "assistant", "content": out.text, "citations": out.extra["citations"]}]
+        return results
 
     def ranked(self, q: Question, options: RetrievalOptions | None = None) -> list[str]:
         query = q.question
@@ -78,7 +111,7 @@ class Bm25System:
         ranked = [self.texts[i] for i in ids[0]]
         latency = (time.perf_counter() - started) * 1000
         return SystemOutput(ranked[0] if ranked else "", False, detect_language(ranked[0])[0] if ranked else "",
-                            ranked[:1], ranked, latency)
+                            ranked[:1], ranked, latency, cited_texts=ranked[:1])
 
 
 class LangChainRecipe:
@@ -105,4 +138,5 @@ class LangChainRecipe:
         ranked = [d.page_content for d in docs]
         latency = (time.perf_counter() - started) * 1000
         top = ranked[0] if ranked else ""
-        return SystemOutput(top, False, detect_language(top)[0] if top else "", ranked[:1], ranked, latency)
+        return SystemOutput(top, False, detect_language(top)[0] if top else "", ranked[:1], ranked, latency,
+                            cited_texts=ranked[:1])

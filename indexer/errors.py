@@ -37,3 +37,9 @@ class QuestionError(FaqError):
     """The question cannot be answered as given (empty, too long)."""
 
     exit_code = 2
+
+
+class SettingsError(FaqError):
+    """A GOCLUSTER_* variable holds a value its setting cannot take (e.g. GOCLUSTER_RETRIEVAL_K=abc)."""
+
+    exit_code = 2

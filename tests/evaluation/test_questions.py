@@ -105,6 +105,12 @@ def test_unknown_extra_fields_are_ignored(tmp_path):
     assert not hasattr(q, "difficulty")
 
 
+def test_style_is_read_and_optional(tmp_path):
+    path = write_lines(tmp_path, line(style="typo"), line(id="q2"))
+    typo, plain = load_questions(path)
+    assert typo.style == "typo" and plain.style == ""
+
+
 def test_unanswerable_question_with_empty_facts(tmp_path):
     path = write_lines(tmp_path, line(id="u1", facts=[], answerable=False, sources=[]))
     (q,) = load_questions(path)
@@ -153,6 +159,7 @@ def test_blank_lines_count_for_line_numbers(tmp_path):
         ({"sources": "a.txt"}, "'sources' must be a list of strings"),
         ({"history": [{"role": "bot", "content": "x"}]}, "history turn 1"),
         ({"history": [{"role": "user"}]}, "'content'"),
+        ({"style": ["typo"]}, "'style' must be a string"),
     ],
 )
 def test_field_validation(tmp_path, changes, fragment):
