@@ -35,23 +35,26 @@ class Reading:
         return self.text
 
 
-# Margins calibrated on the development conversations (evaluation/data/conversations-dev.jsonl).
-PASSAGE_COST = 0.02
-CONTEXT_COST = 0.05
+# What reading more of the conversation costs; `gocluster-faq train` calibrates these margins on the
+# development conversations and stores them in bot/selector.json (these are the defaults before that).
+DEFAULT_COSTS = {"previous passages": 0.02, "previous question": 0.05, "two previous questions": 0.10}
 
 
-def readings(question: str, history: Sequence[dict] | None) -> list[Reading]:
+def readings(question: str, history: Sequence[dict] | None,
+             costs: dict[str, float] | None = None) -> list[Reading]:
+    cost = {**DEFAULT_COSTS, **(costs or {})}
     out = [Reading("alone", question, question)]
     turns = _turns(history)
     users = [t["content"] for t in turns if t["role"] == "user"]
     cited = _cited_chunks(turns)
     if cited:
-        out.append(Reading("previous passages", question, question, cited, PASSAGE_COST))
+        out.append(Reading("previous passages", question, question, cited, cost["previous passages"]))
     if users:
-        out.append(Reading("previous question", question, f"{users[-1]} {question}", cited, CONTEXT_COST))
+        out.append(Reading("previous question", question, f"{users[-1]} {question}", cited,
+                           cost["previous question"]))
     if len(users) >= 2:
         out.append(Reading("two previous questions", question, f"{users[-2]} {users[-1]} {question}", cited,
-                           2 * CONTEXT_COST))
+                           cost["two previous questions"]))
     return out
 
 

@@ -106,7 +106,8 @@ class FaqBot:
             result.text = abstention_text(lang, self.contact.phone, self.contact.email, off_topic=True)
             result.timings_ms["total"] = _ms(started)
             return result
-        attempts = [self.attempt(r, lang, supported) for r in readings(corrected, history)]
+        attempts = [self.attempt(r, lang, supported)
+                    for r in readings(corrected, history, self.selector.reading_costs)]
         best = max(attempts, key=lambda a: a.probability - a.reading.cost)
         result.retrieved = retrieved_passages(best.hits)
         result.read_as = corrected if changes else ""

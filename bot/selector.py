@@ -16,7 +16,7 @@ checks that every feature named exists.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ class Selector:
     answerability: Linear
     threshold: float
     meta: dict[str, Any]
+    reading_costs: dict[str, float] = field(default_factory=dict)  # see bot/conversation.py
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -86,7 +87,8 @@ class Selector:
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "ranker": self.ranker.to_dict(), "answerability": self.answerability.to_dict(),
-                "threshold": round(float(self.threshold), 6), "meta": self.meta}
+                "threshold": round(float(self.threshold), 6), "reading_costs": self.reading_costs,
+                "meta": self.meta}
 
     def save(self, path: Path = DEFAULT_SELECTOR) -> None:
         path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -97,6 +99,7 @@ class Selector:
             data = json.loads(path.read_text(encoding="utf-8"))
             ranker, answerability = Linear.from_dict(data["ranker"]), Linear.from_dict(data["answerability"])
             threshold = float(data["threshold"])
+            costs = {str(k): float(v) for k, v in data.get("reading_costs", {}).items()}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorError(f"The answer selector {path.name} cannot be read ({exc.__class__.__name__}); "
                                 "run `gocluster-faq train` to rebuild it.") from exc
@@ -105,7 +108,7 @@ class Selector:
         if data.get("format") != FORMAT or unknown:
             raise SelectorError(f"The answer selector {path.name} does not fit this version "
                                 f"(unknown features: {unknown or 'none'}); run `gocluster-faq train`.")
-        return cls(ranker, answerability, threshold, data.get("meta", {}))
+        return cls(ranker, answerability, threshold, data.get("meta", {}), costs)
 
 
 def question_features(scores: np.ndarray, features: np.ndarray, unit_names: tuple[str, ...],

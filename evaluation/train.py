@@ -29,7 +29,6 @@ from evaluation.questions import Question, facts_match, load_questions, matched_
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).with_name("data")
-DEV_FILES = ("dev.jsonl", "test.jsonl", "fresh-dev.jsonl")  # test.jsonl: the old held-out set, now dev data
 WRONG_COST = 2.0
 FOLDS = 5
 L2 = 1.0
@@ -45,7 +44,9 @@ class Example:
 
 
 def dev_questions(data_dir: Path = DATA) -> tuple[list[Question], list[str]]:
-    files = [data_dir / name for name in DEV_FILES if (data_dir / name).is_file()]
+    from evaluation.run import SPLITS  # the one place that says which files are development data
+
+    files = [data_dir / name for name in SPLITS["dev"] if (data_dir / name).is_file()]
     return [q for f in files for q in load_questions(f)], [str(f) for f in files]
 
 
@@ -214,6 +215,36 @@ def train_examples(examples: list[Example], files: list[str]) -> Selector:
     return Selector(ranker, answerability, threshold, meta)
 
 
+COST_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)  # multiples of the default margins (bot/conversation.py)
+
+
+def calibrate_reading_costs(bot: Any, selector: Selector, conversations: list[Any]) -> tuple[dict[str, float], dict]:
+    """The margins that reading more of the conversation costs, chosen on the development conversations
+    with the same utility as the threshold (right +1, correct abstention +1, wrong answer -WRONG_COST)."""
+    from dataclasses import replace
+
+    from bot.conversation import DEFAULT_COSTS
+    from evaluation.systems import PipelineSystem
+
+    results = {}
+    for factor in COST_GRID:
+        costs = {k: round(v * factor, 4) for k, v in DEFAULT_COSTS.items()}
+        bot.selector = replace(selector, reading_costs=costs)
+        bot.policy = replace(bot.policy, threshold=selector.threshold)
+        pipeline = PipelineSystem(bot, reference=False)
+        utility, right, turns = 0.0, 0, 0
+        for conv in conversations:
+            for q, out in pipeline.converse(conv)[1:]:  # the first turn has no conversation yet
+                turns += 1
+                ok = facts_match(q.facts, out.text) if q.answerable else out.abstained
+                right += ok
+                utility += 1.0 if ok else (0.0 if out.abstained else -WRONG_COST)
+        results[factor] = (utility, right, turns, costs)
+    best = max(COST_GRID, key=lambda f: (results[f][0], -f))
+    figures = {str(f): {"utility": u, "right": r, "turns": t} for f, (u, r, t, _) in results.items()}
+    return results[best][3], {"chosen_factor": best, "grid": figures}
+
+
 def _digest(files: list[str]) -> str:
     h = hashlib.sha256()
     for f in files:
@@ -222,11 +253,21 @@ def _digest(files: list[str]) -> str:
 
 
 def run_cli(args: Any, settings: Any) -> int:
+    from dataclasses import replace
+
     from bot.factory import build_bot
+    from evaluation.conversations import load_conversations
+    from evaluation.run import CONVERSATIONS
 
     questions, files = dev_questions()
     bot = build_bot(settings, progress=print, selector=initial_selector())
     selector = train(bot, questions, files)
+    conv_files = [DATA / name for name in CONVERSATIONS["dev"] if (DATA / name).is_file()]
+    if conv_files:
+        conversations = [c for f in conv_files for c in load_conversations(f)]
+        costs, figures = calibrate_reading_costs(bot, selector, conversations)
+        selector = replace(selector, reading_costs=costs, meta={**selector.meta, "reading_costs_on_dev": figures,
+                                                                "conversations": [f.name for f in conv_files]})
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_SELECTOR
     selector.save(out)
     oof = selector.meta["out_of_fold_on_dev"]
