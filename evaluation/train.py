@@ -215,7 +215,7 @@ def train_examples(examples: list[Example], files: list[str]) -> Selector:
     return Selector(ranker, answerability, threshold, meta)
 
 
-COST_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)  # multiples of the default margins (bot/conversation.py)
+COST_GRID = (0.0, 1.0, 3.0)  # multiples of the default margins (bot/conversation.py)
 
 
 def calibrate_reading_costs(bot: Any, selector: Selector, conversations: list[Any]) -> tuple[dict[str, float], dict]:
