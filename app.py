@@ -1,4 +1,5 @@
-"""Start the web app: build the bot once (and the index, if missing), then serve the Gradio UI.
+"""Start the web app: build the bot once (and the index, if missing), then serve the Gradio UI beside
+the OpenAI-compatible API (/v1) and /metrics.
 
     python app.py            # http://127.0.0.1:7860 ; GOCLUSTER_HOST / GOCLUSTER_PORT to change
 """
@@ -8,8 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.factory import build_bot
-from bot.feedback import FeedbackStore
+from bot.factory import build_bot, build_feedback_store
 from indexer.errors import FaqError
 from indexer.settings import Settings
 
@@ -19,13 +19,13 @@ def main(settings: Settings | None = None) -> int:
     settings = settings or Settings.from_env()
     try:
         bot = build_bot(settings, progress=print)  # builds the index first if it is missing
+        store = build_feedback_store(settings)
     except FaqError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    from ui.demo import create_demo, launch_kwargs  # gradio loads only once the bot is there
+    from ui.public_app import create_public_app, serve  # gradio loads only once the bot is there
 
-    demo = create_demo(bot, FeedbackStore(settings.feedback_db), settings)
-    demo.launch(**launch_kwargs(settings))
+    serve(create_public_app(lambda: bot, store, settings), settings)
     return 0
 
 

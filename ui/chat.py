@@ -15,7 +15,8 @@ from typing import Any
 import gradio as gr
 from gradio.components.chatbot import TextMessage
 
-from bot.feedback import FeedbackStore, FeedbackUnavailable
+from bot.feedback import FeedbackStore
+from bot.question import is_follow_up
 from bot.results import Answer
 from indexer.errors import FaqError
 from ui import render
@@ -71,6 +72,12 @@ def plain_history(history: list[dict] | None) -> list[dict]:
     return plain
 
 
+def followed_question(question: str, earlier: list[dict]) -> str:
+    """The earlier user question that a follow-up `question` follows ("" when it is no follow-up)."""
+    users = [m["content"] for m in plain_history(earlier) if m["role"] == "user" and m["content"].strip()]
+    return users[-1] if users and is_follow_up(question) else ""
+
+
 class ChatHandlers:
     """Callbacks of the chat tab. `stream_delay_s` paces the word-by-word display (0 in tests)."""
 
@@ -93,7 +100,7 @@ class ChatHandlers:
             yield f"⚠️ {render.esc(t(lang, 'error.generic'))}", answers
             return
         if answer.abstained:
-            self._log_gap(message, answer)
+            self._log_gap(message, answer, followed_question(message, history))
         *steps, final = render.stream_steps(answer, lang)
         for step in steps:
             yield step, answers
@@ -118,12 +125,13 @@ class ChatHandlers:
                     self.store.withdraw(rated.pop(key))
                 return t(lang, "chat.withdrawn"), None, rated
             if row_id is None:
-                row_id = self.store.record(answer.question, answer, rating,
-                                           index_version=self.bot.index_version)
+                asked = max((i for i, m in enumerate(history[:index]) if m.get("role") == "user"), default=0)
+                row_id = self.store.record(answer.question, answer, rating, index_version=self.bot.index_version,
+                                           follows=followed_question(answer.question, history[:asked]))
                 rated[key] = row_id
             else:
                 self.store.rerate(row_id, rating)
-        except FeedbackUnavailable as exc:
+        except FaqError as exc:  # FeedbackUnavailable, or a FeedbackError for a value out of bounds
             log.warning("feedback not stored error=%s", exc)
             return t(lang, "chat.feedback_down"), None, rated
         log.info("feedback stored id=%s rating=%s", row_id, rating)
@@ -142,7 +150,7 @@ class ChatHandlers:
             return t(lang, "chat.thanks"), ""
         try:
             self.store.add_comment(row_id, comment)
-        except FeedbackUnavailable as exc:
+        except FaqError as exc:
             log.warning("comment not stored error=%s", exc)
             return t(lang, "chat.feedback_down"), comment
         return t(lang, "chat.comment_saved"), ""
@@ -159,10 +167,10 @@ class ChatHandlers:
         answer = Answer(question=question, text=render.strip_sources(content), language=lang, abstained=False)
         return answer, f"{index}:{key}"
 
-    def _log_gap(self, question: str, answer: Answer) -> None:
+    def _log_gap(self, question: str, answer: Answer, follows: str) -> None:
         try:
-            self.store.record_unanswered(question, answer, index_version=self.bot.index_version)
-        except FeedbackUnavailable as exc:
+            self.store.record_unanswered(question, answer, index_version=self.bot.index_version, follows=follows)
+        except FaqError as exc:
             log.warning("content gap not logged error=%s", exc)
 
 

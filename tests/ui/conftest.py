@@ -122,6 +122,43 @@ def serve_app(bot: Any, db_path: Path) -> Iterator[RunningApp]:
         demo.close()
 
 
+@contextlib.contextmanager
+def serve_public(bot: Any, target: Path | str, **changes: Any) -> Iterator[RunningApp]:
+    """Serve create_public_app (Gradio mounted on FastAPI, /v1, /metrics) with uvicorn on a free
+    127.0.0.1 port, in a background thread of this process."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from ui.public_app import create_public_app
+
+    settings = Settings(host="127.0.0.1", port=free_port(), max_concurrency=2,
+                        **({"feedback_db": target} if isinstance(target, Path) else {"feedback_url": target}),
+                        **changes)
+    store = FeedbackStore(target)
+    app = create_public_app(lambda: bot, store, settings, stream_delay_s=0.005)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the app did not start within 60 s"
+    try:
+        yield RunningApp(url=f"http://{settings.host}:{settings.port}/", bot=bot, store=store, settings=settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def public_app(app_bot: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    with serve_public(app_bot, tmp_path_factory.mktemp("public") / "feedback.sqlite3") as app:
+        yield app
+
+
 @pytest.fixture(scope="module")
 def app_bot() -> Any:
     """The bot the served app uses; override in a module to test another bot."""

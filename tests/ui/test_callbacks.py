@@ -130,8 +130,18 @@ def test_comment_is_attached_to_the_last_thumb(fake_bot: FakeBot, store: Feedbac
     _, row_id, _ = handlers.rate(history, 1, True, answers, {}, "en")
     status, box = handlers.send_comment(f"{SCRIPT}\x07 hilfreich", row_id, "en")
     assert (status, box) == ("Thank you, your comment was saved.", "")
-    [row] = [r for r in store._rows("", ())]
+    [row] = store.rows()
     assert (row["rating"], row["comment"]) == (1, f"{SCRIPT} hilfreich")
+
+
+def test_a_rated_follow_up_keeps_the_question_it_follows(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, _, history = run_chat(handlers, "Wer kann sich <b>bewerben</b>?")
+    _, answers, history = run_chat(handlers, "Und was kostet das?", history)
+    handlers.rate(history, 1, True, answers, {}, "de")  # the first answer: no follow-up
+    handlers.rate(history, 3, False, answers, {}, "de")
+    assert [(r["question"], r["follows"]) for r in store.rows()] == [
+        ("Wer kann sich <b>bewerben</b>?", None), ("Und was kostet das?", "Wer kann sich <b>bewerben</b>?")]
 
 
 def test_comment_without_thumb_asks_for_one(fake_bot: FakeBot, store: FeedbackStore) -> None:
