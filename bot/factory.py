@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable
 
 from bot.candidates import CandidateFinder
@@ -16,6 +15,7 @@ from bot.selector import Selector
 from bot.spelling import SpellingCorrector
 from bot.term_vectors import TermVectorCache
 from indexer.builder import IndexBuilder
+from indexer.catalog import Catalog
 from indexer.chunker import Chunker
 from indexer.embedder import E5Embedder
 from indexer.errors import IndexNotFound
@@ -58,7 +58,7 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     keywords = KeywordRetriever(index.chunks)
     glossary = Glossary.load()
     retriever = HybridRetriever(embedder, index, keywords, glossary,
-                                document_aliases=_aliases(settings))
+                                document_aliases=_aliases(settings, index))
     retriever.warm_up(TermVectorCache(settings.cache_dir, embedder.fingerprint(), embedder.backend))
     spelling = SpellingCorrector.from_texts(
         [c.text for c in index.chunks] + [f"{c.title} {c.section}" for c in index.chunks],
@@ -74,13 +74,10 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
                   index_version=index.version, documents=_documents(index))
 
 
-def _aliases(settings: Settings) -> dict[str, list[str]]:
-    """Names by which questions refer to documents ("BMWi-Webseite", "flyer"), from the catalogue."""
-    catalog = settings.corpus_dir / "catalog.toml"
-    if not catalog.is_file():
-        return {}
-    data = tomllib.loads(catalog.read_text(encoding="utf-8"))
-    return {d["file"]: list(d.get("aliases", [])) for d in data.get("document", []) if d.get("aliases")}
+def _aliases(settings: Settings, index: StoredIndex) -> dict[str, list[str]]:
+    """Names by which questions refer to documents ("BMWi-Webseite", "flyer"), from the catalogue
+    (matched by name, stem or hash, so a brochure replaced by its PDF keeps its aliases)."""
+    return Catalog.load(settings.corpus_dir).aliases_by_source({c.source for c in index.chunks})
 
 
 def _documents(index: StoredIndex) -> list[dict]:

@@ -116,7 +116,7 @@ class IndexBuilder:
                 report.skipped.append({"file": name, "reason": str(exc)})
                 log.warning("skipped file=%s reason=%s", name, exc)
                 continue
-            pages = len({c.page for c in file_chunks}) or 1
+            pages = len({p for c in file_chunks for p in (c.pages or (c.page,))}) or 1
             files[name] = {"sha256": digest, "chunks": len(file_chunks), "pages": pages,
                            "language": file_chunks[0].language if file_chunks else ""}
             chunks.extend(file_chunks)
