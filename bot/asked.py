@@ -50,7 +50,7 @@ Spanien Spain Niederlande Netherlands Dänemark Denmark Messe Fair Steinplatz"""
 # Question words of the languages the embedder reads well; matched on lower-cased words.
 _ASKS = {
     Kind.PERSON: r"wer|wem|wen|who|whom|whose|which organisation|welche organisation|quién|quien|quiénes|qui|"
-                 r"chi|kto|kim|quem|wie(?= (is|zijn|heeft|kan|organiseert))",
+                 r"chi|kto|kim|quem|wie(?= (?:is|zijn|heeft|kan|organiseert)(?![\w-]))",  # Dutch "wie": who
     Kind.DATE: r"wann|seit wann|bis wann|when|since when|what year|which year|in welchem jahr|welches jahr|"
                r"cuándo|cuando|quand|quando|kiedy|ne zaman|wanneer|depuis quand|desde cuándo",
     Kind.PLACE: r"wo|wohin|woher|where|in welcher stadt|which city|dónde|donde|où|dove|gdzie|nerede|waar|onde",
@@ -66,8 +66,10 @@ _ASK_PATTERNS = {kind: re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNOR
                  for kind, pattern in _ASKS.items()}
 # A yes/no question starts with its verb: "Kann ...", "Gibt es ...", "Is ...", "Do ...".
 _YESNO = re.compile(r"^(kann|können|koennen|darf|dürfen|muss|müssen|gibt|gab|ist|sind|war|waren|hat|haben|"
-                    r"wird|werden|lohnt|bekommt|bekommen|zahlt|kostet|is|are|was|were|can|could|may|must|do|"
-                    r"does|did|has|have|will|would|should|es|est|czy|kan|mag|moet|è|posso|pode)\b", re.IGNORECASE)
+                    r"wird|werden|lohnt|bekommt|bekommen|zahlt|kostet|is|are|were|can|could|may|must|do|"
+                    r"does|did|has|have|will|would|should|es|est|czy|kan|mag|moet|è|posso|pode|"
+                    # English "Was it ...?", never German "Was ist ...?" (what is)
+                    r"was(?= (?:the|there|it|this|that|a|an|he|she|they|go-cluster)\b))\b", re.IGNORECASE)
 
 _HAS = {
     # "Sabine Maass", "VDI/VDE Innovation + Technik GmbH", "Bundesministerium", "BMWK"

@@ -29,8 +29,9 @@ _AMOUNT_Q = re.compile(r"\b(wie hoch|how much is|how high|betrag|euro\b|eur\b|ge
                        r"wie viel (geld|förderung)|salary|gehalt)|€", re.IGNORECASE)
 _MONEY = re.compile(r"\d[\d.,]*\s?(€|eur\b|euro|mio|million)|€\s?\d", re.IGNORECASE)
 _DEADLINE_Q = re.compile(r"\b(deadline|frist|bewerbungsschluss|einsendeschluss|stichtag|closing date)", re.IGNORECASE)
-_FULL_DATE = re.compile(r"\b\d{1,2}\.\s?(\d{1,2}\.|[a-zäöü]+)\s?\d{4}|\b\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+ \d{4}|"
-                        r"jederzeit|at any time")
+# German months are capitalised ("31. März 2024"), and so is a sentence's first word ("Jederzeit ...").
+_FULL_DATE = re.compile(r"\b\d{1,2}\.\s?(\d{1,2}\.|[A-Za-zÄÖÜäöü]+)\s?\d{4}|\b\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+ \d{4}|"
+                        r"[Jj]ederzeit|[Aa]t any time")
 _DURATION_Q = re.compile(r"\b(how long|wie lange)\b", re.IGNORECASE)
 _DURATION = re.compile(r"\b(\d+|zwei|drei|vier|fünf|two|three|four|five|ten|zehn)[\s-]+(jahre?n?|years?|monate?n?|"
                        r"months?|wochen|weeks?|tage?n?|days?)\b|\bjahrzehnt|\bdecade", re.IGNORECASE)

@@ -21,6 +21,8 @@ from rapidfuzz.process import extract
 from bot.keywords import STOPWORDS, fold
 
 _WORD = re.compile(r"[^\W\d_][^\W\d_'-]*[^\W\d_]|[^\W\d_]", re.UNICODE)
+# Words as typed in a question, a hyphenated one whole: "Gold-Labl" is left alone (see _nearest).
+_TYPED = re.compile(r"[^\W\d_](?:[^\W\d_]|-)*[^\W\d_]|[^\W\d_]", re.UNICODE)
 # Question words that rarely stand in programme documents but must never be "corrected".
 _QUESTION_WORDS = """
 wann warum wieso weshalb welche welcher welches wofür wozu woher wohin womit worum kostet kosten kostenlos
@@ -66,7 +68,7 @@ class SpellingCorrector:
             changes.append((word, better))
             return better
 
-        return _WORD.sub(fix, text), changes
+        return _TYPED.sub(fix, text), changes
 
     def _nearest(self, word: str) -> str | None:
         folded = fold(word)

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.conversation import readings
 from bot.faq_bot import UNSUPPORTED_NOTE
-from bot.question import clean_question, detect_language, retrieval_query
+from bot.question import clean_question, detect_language
 from indexer.errors import QuestionError
 
 LIMIT = 2_000
@@ -110,12 +111,14 @@ def test_odd_short_questions_still_get_a_supported_language(text):
 @pytest.mark.parametrize("history", ["abc", 5, [1, None], {"role": "user"}, [{"role": "user", "content": 5}],
                                      [{"role": "user"}], [{"content": "Was ist das Silber-Label?"}]])
 def test_malformed_history_is_ignored(history):
-    assert retrieval_query("Und wer zahlt dafür?", history) == "Und wer zahlt dafür?"
+    assert [(r.kind, r.text) for r in readings("Und wer zahlt dafür?", history)] == [
+        ("alone", "Und wer zahlt dafür?")]
 
 
 def test_a_well_formed_history_still_resolves_a_follow_up():
     history = [{"role": "user", "content": "Was ist das Silber-Label?"}, {"role": "assistant", "content": "..."}]
-    assert retrieval_query("Und wer zahlt dafür?", history) == "Was ist das Silber-Label? Und wer zahlt dafür?"
+    texts = [r.text for r in readings("Und wer zahlt dafür?", history)]
+    assert texts == ["Und wer zahlt dafür?", "Was ist das Silber-Label? Und wer zahlt dafür?"]
 
 
 # -- the real bot ----------------------------------------------------------------------------------------

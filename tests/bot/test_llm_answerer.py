@@ -1,5 +1,9 @@
 """The optional LLM answerer: LangChain fake chat models for the citation check and FaqBot's fallback,
-a stub OpenAI-compatible server on 127.0.0.1 for the real ChatOpenAI path, and the API key kept secret."""
+a stub OpenAI-compatible server on 127.0.0.1 for the real ChatOpenAI path, and the API key kept secret.
+
+FaqBot runs its real answer path (CandidateFinder over a real one-hot index, features, a hand-made
+selector that trusts the dense score, policy, writer); only the retriever and the encoder are stand-ins,
+so the passages the LLM sees are numbered in a known order."""
 
 from __future__ import annotations
 
@@ -7,18 +11,23 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.composer import Composition
+from bot.candidates import CandidateFinder
 from bot.faq_bot import FaqBot
+from bot.keywords import KeywordRetriever
 from bot.llm_answerer import CitationCheck, LlmAnswerer
-from bot.results import Citation, Hit
+from bot.results import Hit
+from bot.selector import Linear, Selector
+from bot.spelling import SpellingCorrector
+from bot.writer import Composition
 from indexer.chunk import Chunk
 from indexer.settings import Settings
 
@@ -39,10 +48,12 @@ def coverage(claim: str, passage: str, **_: Any) -> float:
     return len(claim_words & passage_words) / len(claim_words) if claim_words else 0.0
 
 
+CHUNKS = [Chunk.create(text=text, source=f"doc{i}.txt", title=f"Dokument {i}", language="de", ordinal=i,
+                       date="2023", date_label="2023") for i, text in enumerate(PASSAGES, start=1)]
+
+
 def make_hits() -> list[Hit]:
-    return [Hit(Chunk.create(text=text, source=f"doc{i}.txt", title=f"Dokument {i}", language="de",
-                             ordinal=i, date="2023", date_label="2023"), score=1.0 / i, rank=i, dense_score=0.9)
-            for i, text in enumerate(PASSAGES, start=1)]
+    return [Hit(chunk, score=1.0 / i, rank=i, dense_score=0.9) for i, chunk in enumerate(CHUNKS, start=1)]
 
 
 def answerer(*responses: str) -> LlmAnswerer:
@@ -62,6 +73,7 @@ def test_a_well_cited_answer_is_accepted_and_renumbered():
     assert [c.n for c in result.citations] == [1, 2]
     assert [c.chunk_id for c in result.citations] == [hits[1].chunk.id, hits[2].chunk.id]
     assert "81" in result.citations[1].quote
+    assert isinstance(result, Composition) and result.probability == 1.0 and result.evidence_language == "de"
 
 
 def test_markers_after_the_full_stop_belong_to_their_sentence():
@@ -114,44 +126,55 @@ def test_the_model_sees_only_numbered_passages_and_the_question():
 
 # -- FaqBot with an LLM ------------------------------------------------------------------------------
 
-EXTRACTIVE_TEXT = "Jedes Innovationscluster aus Deutschland kann sich um die Aufnahme bewerben. [1]"
+EXTRACTIVE_TEXT = f"{PASSAGES[0]} [1]"
+
+
+class FirstPassageEncoder:
+    """Every question lands on the first passage's unit (row 0) and the first passage (row 4)."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), 2 * len(PASSAGES)), dtype=np.float32)
+        vectors[:, [0, len(PASSAGES)]] = 1.0
+        return vectors
 
 
 @dataclass
-class FakeRetriever:
-    hits: list[Hit] = field(default_factory=make_hits)
+class FixedRetriever:
+    """The four passages in a fixed order, so the LLM's [n] are known."""
+
+    encoder: Any = field(default_factory=FirstPassageEncoder)
     glossary: Any = None
 
     def search(self, query: str, lang: str, k: int = 8, **_: Any) -> list[Hit]:
-        return self.hits[:k]
-
-    def named_documents(self, query: str) -> set[str]:
-        return set()
+        return make_hits()[:k]
 
 
-class FakeComposer:
-    @staticmethod
-    def coverage(query: str, text: str, **kwargs: Any) -> float:
-        return 1.0
-
-    def compose(self, query: str, lang: str, hits: list[Hit], *args: Any, **kwargs: Any) -> Composition:
-        return Composition(EXTRACTIVE_TEXT, [Citation.from_hit(1, hits[0], hits[0].chunk.text)],
-                           best_coverage=0.9, evidence_language="de")
+def trusting_selector() -> Selector:
+    """Ranks by the dense score alone and is sure of the top unit: every question is answered."""
+    ranker = Linear(("dense",), np.zeros(1), np.ones(1), np.array([10.0]))
+    answerability = Linear(("top_score",), np.zeros(1), np.ones(1), np.array([1.0]))
+    return Selector(ranker, answerability, 0.5, {})
 
 
-class AnswerEverything:
-    def refuses(self, question: str) -> bool:
-        return False
+@pytest.fixture
+def faq_bot(one_hot_index) -> Callable[[Any], FaqBot]:
+    index = one_hot_index(CHUNKS)
+    assert [r.unit.text for r in index.units] == PASSAGES, "one unit per passage"
 
-    def lacks_evidence(self, *args: Any, **kwargs: Any) -> bool:
-        return False
+    def make(llm: Any) -> FaqBot:
+        return FaqBot(FixedRetriever(), KeywordRetriever(CHUNKS), CandidateFinder(index), trusting_selector(),
+                      SpellingCorrector.from_texts(PASSAGES), max_question_chars=2_000, llm=llm)
+
+    return make
 
 
-def faq_bot(llm: Any) -> FaqBot:
-    return FaqBot(FakeRetriever(), FakeComposer(), AnswerEverything(), max_question_chars=2_000, llm=llm)
+def test_faq_bot_without_an_llm_gives_the_extractive_answer(faq_bot):
+    answer = faq_bot(None).answer("Wer übernimmt die Kosten?")
+    assert answer.answerer == "extractive" and answer.text == EXTRACTIVE_TEXT and not answer.notes
+    assert [c.source for c in answer.citations] == ["doc1.txt"]
 
 
-def test_faq_bot_shows_an_accepted_llm_answer():
+def test_faq_bot_shows_an_accepted_llm_answer(faq_bot):
     answer = faq_bot(answerer("Die Kosten für das Benchmarking übernimmt das Bundesministerium [4].")).answer(
         "Wer übernimmt die Kosten?")
     assert answer.answerer == "llm"
@@ -161,7 +184,7 @@ def test_faq_bot_shows_an_accepted_llm_answer():
 
 
 @pytest.mark.parametrize("reply", REJECTED)
-def test_faq_bot_falls_back_to_the_extractive_answer(reply):
+def test_faq_bot_falls_back_to_the_extractive_answer(faq_bot, reply):
     answer = faq_bot(answerer(reply)).answer("Wer darf sich bewerben?")
     assert answer.answerer == "extractive"
     assert answer.text == EXTRACTIVE_TEXT
@@ -229,7 +252,7 @@ def assert_key_kept_secret(caplog: pytest.LogCaptureFixture, *texts: str) -> Non
         assert API_KEY not in text
 
 
-def test_chat_openai_reaches_the_stub_and_the_answer_is_checked(stub, caplog):
+def test_chat_openai_reaches_the_stub_and_the_answer_is_checked(faq_bot, stub, caplog):
     caplog.set_level(logging.DEBUG)
     stub.reply["content"] = "Die Aufnahmekriterien müssen mindestens zu zwei Dritteln erfüllt sein [2]."
     llm = LlmAnswerer.from_settings(llm_settings(stub.url), coverage)
@@ -249,7 +272,7 @@ def test_chat_openai_reaches_the_stub_and_the_answer_is_checked(stub, caplog):
 
 
 @pytest.mark.parametrize("status", [500, 401])
-def test_an_endpoint_failure_falls_back_without_leaking_the_key(stub, caplog, status):
+def test_an_endpoint_failure_falls_back_without_leaking_the_key(faq_bot, stub, caplog, status):
     caplog.set_level(logging.DEBUG)
     stub.reply["status"] = status
     answer = faq_bot(LlmAnswerer.from_settings(llm_settings(stub.url), coverage)).answer("Wer darf sich bewerben?")
@@ -259,7 +282,7 @@ def test_an_endpoint_failure_falls_back_without_leaking_the_key(stub, caplog, st
     assert_key_kept_secret(caplog, json.dumps(answer.to_dict()))
 
 
-def test_an_unreachable_endpoint_falls_back(caplog):
+def test_an_unreachable_endpoint_falls_back(faq_bot, caplog):
     caplog.set_level(logging.DEBUG)
     llm = LlmAnswerer.from_settings(llm_settings("http://127.0.0.1:9/v1"), coverage)  # discard port: closed
     answer = faq_bot(llm).answer("Wer darf sich bewerben?")
