@@ -23,7 +23,8 @@ def write_one_hot_index(index_dir: Path, chunks: list[Chunk]) -> StoredIndex:
     units: list[UnitRecord] = [r for c in chunks for r in unit_records(c)]
     dim = len(units) + len(chunks)
     eye = np.eye(dim, dtype=np.float32)
-    manifest = {"built_at": "2024-05-01T12:00:00Z", "embedder": {"name": "one-hot", "dimension": dim}}
+    manifest = {"built_at": "2024-05-01T12:00:00Z",
+                "embedder": {"name": "one-hot", "fingerprint": "one-hot-test", "dimension": dim}}
     write_version(index_dir, chunks, eye[len(units):], manifest, units, eye[: len(units)])
     return load_index(index_dir)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import CONTEXT_COST, MAX_CHARS, MAX_TURNS, PASSAGE_COST, readings
+from bot.conversation import DEFAULT_COSTS, MAX_CHARS, MAX_TURNS, readings
+
+PASSAGE_COST = DEFAULT_COSTS["previous passages"]
+CONTEXT_COST = DEFAULT_COSTS["previous question"]
 
 FIRST = "Was ist das Silber-Label?"
 FOLLOW_UP = "Und wer zahlt dafür?"
@@ -44,7 +47,7 @@ def test_two_previous_questions_make_a_fourth_reading_at_twice_the_cost():
     found = {r.kind: r for r in readings(FOLLOW_UP, history)}
     assert found["previous passages"].history_chunks == ("c2",), "the last answer's passages"
     assert found["two previous questions"].text == f"Wer darf sich bewerben? {FIRST} {FOLLOW_UP}"
-    assert found["two previous questions"].cost == 2 * CONTEXT_COST
+    assert found["two previous questions"].cost == DEFAULT_COSTS["two previous questions"] > CONTEXT_COST
 
 
 def test_a_history_of_user_turns_only_has_no_passage_reading():
@@ -86,3 +89,10 @@ def test_malformed_citations_are_ignored(citations, expected):
     found = {r.kind: r for r in readings(FOLLOW_UP, history)}
     assert found["previous question"].history_chunks == expected
     assert ("previous passages" in found) == bool(expected)
+
+
+def test_calibrated_costs_replace_the_defaults():
+    history = [{"role": "user", "content": "Was ist das Silber-Label?"}]
+    found = {r.kind: r for r in readings("Und was kostet das?", history, {"previous question": 0.3})}
+    assert found["previous question"].cost == 0.3
+    assert found["alone"].cost == 0.0
