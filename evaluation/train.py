@@ -74,37 +74,15 @@ def label(q: Question, candidate: Any) -> int:
     return 0 if matched_groups(q.facts, text) == 0 else -1
 
 
-def collect(bot: Any, questions: list[Question], conversations: list[Any] = ()) -> list[Example]:
-    """Examples of single questions (read alone), then of the later turns of the dev conversations: a
-    follow-up read with the previous question, a topic switch alone, both with the passages that answer the
-    previous turn as history candidates (what the previous answer would have cited)."""
-    examples = [_example(bot, q, lambda text: Reading("alone", text, text)) for q in questions]
-    for conv in conversations:
-        for n in range(1, len(conv.turns)):
-            before, turn = conv.turns[n - 1], conv.turns[n]
-            q = Question(id=f"{conv.id}/{n + 1}", lang=turn.lang, category=turn.category, question=turn.question,
-                         facts=tuple(tuple(g) for g in turn.facts), answerable=turn.answerable)
-            cited = _answering_chunks(bot, before)
-            if turn.kind == "follow-up":
-                examples.append(_example(bot, q, lambda text, b=before, c=cited:
-                                         Reading("previous question", text, f"{b.question} {text}", c)))
-            else:
-                examples.append(_example(bot, q, lambda text, c=cited: Reading("previous passages", text, text, c)))
+def collect(bot: Any, questions: list[Question]) -> list[Example]:
+    names = list(FEATURES)
+    examples = []
+    for q in questions:
+        text, lang, supported, _ = bot.read(q.question)
+        _, candidates, view, features = bot.describe(Reading("alone", text, text), lang, supported, names)
+        labels = np.array([label(q, c) for c in candidates], dtype=np.int64)
+        examples.append(Example(q, candidates, view, features, labels))
     return examples
-
-
-def _example(bot: Any, q: Question, reading_of: Any) -> Example:
-    text, lang, supported, _ = bot.read(q.question)
-    _, candidates, view, features = bot.describe(reading_of(text), lang, supported, list(FEATURES))
-    labels = np.array([label(q, c) for c in candidates], dtype=np.int64)
-    return Example(q, candidates, view, features, labels)
-
-
-def _answering_chunks(bot: Any, turn: Any) -> tuple[str, ...]:
-    if not turn.answerable:
-        return ()
-    chunks = bot.finder.chunks.values()
-    return tuple(c.id for c in chunks if facts_match(turn.facts, f"{c.section} {c.text}"))[:3]
 
 
 def fit_ranker(examples: list[Example], l2: float = L2) -> Linear:
@@ -197,8 +175,8 @@ def _folds(n: int) -> list[np.ndarray]:
     return [np.arange(n)[np.arange(n) % FOLDS == f] for f in range(FOLDS)]
 
 
-def train(bot: Any, questions: list[Question], files: list[str], conversations: list[Any] = ()) -> Selector:
-    return train_examples(collect(bot, questions, conversations), files)
+def train(bot: Any, questions: list[Question], files: list[str]) -> Selector:
+    return train_examples(collect(bot, questions), files)
 
 
 def train_examples(examples: list[Example], files: list[str]) -> Selector:
@@ -282,11 +260,11 @@ def run_cli(args: Any, settings: Any) -> int:
     from evaluation.run import CONVERSATIONS
 
     questions, files = dev_questions()
-    conv_files = [DATA / name for name in CONVERSATIONS["dev"] if (DATA / name).is_file()]
-    conversations = [c for f in conv_files for c in load_conversations(f)]
     bot = build_bot(settings, progress=print, selector=initial_selector())
-    selector = train(bot, questions, files + [str(f) for f in conv_files], conversations)
-    if conversations:
+    selector = train(bot, questions, files)
+    conv_files = [DATA / name for name in CONVERSATIONS["dev"] if (DATA / name).is_file()]
+    if conv_files:
+        conversations = [c for f in conv_files for c in load_conversations(f)]
         costs, figures = calibrate_reading_costs(bot, selector, conversations)
         selector = replace(selector, reading_costs=costs, meta={**selector.meta, "reading_costs_on_dev": figures,
                                                                 "conversations": [f.name for f in conv_files]})
