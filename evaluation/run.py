@@ -147,7 +147,10 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     print(report["markdown_summary"])
     print(f"report: {out / 'report.md'}")
     if args.gate:
-        failures = check_gate(report, load_thresholds())
+        thresholds = load_thresholds()
+        missed = check_gate(report, thresholds, section="targets")
+        print("targets missed: " + "; ".join(missed) if missed else "all targets met")
+        failures = check_gate(report, thresholds)
         if failures:
             print("evaluation gate FAILED: " + "; ".join(failures), file=sys.stderr)
             return 1
