@@ -1,0 +1,236 @@
+"""Training the answer selector: the fitting routines on tiny synthetic data, labels and the threshold on
+hand-made cases, then the real thing (real model, real FAISS index): a small end-to-end run and the full
+`gocluster-faq train`, which must reproduce the shipped bot/selector.json."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.candidates import Candidate
+from bot.features import FEATURES
+from bot.selector import DEFAULT_SELECTOR, RANKING_FEATURES, TOP_UNIT_FEATURES, Linear, Selector
+from evaluation.questions import Question, load_questions
+from evaluation.train import (
+    DATA,
+    Example,
+    choose_threshold,
+    collect,
+    dev_questions,
+    fit_logistic,
+    fit_ranker,
+    initial_selector,
+    label,
+    summarize,
+    train,
+    train_examples,
+)
+from indexer.chunk import Chunk
+from indexer.units import Unit, UnitRecord
+
+NAMES = tuple(FEATURES)
+DENSE = NAMES.index("dense")
+
+
+def assert_same_linear(a: Linear, b: Linear, atol: float = 0.0) -> None:
+    assert a.names == b.names
+    for field in ("mean", "scale", "weights"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=0, atol=atol, err_msg=field)
+    assert a.bias == pytest.approx(b.bias, rel=0, abs=atol)
+
+
+# -- fit_logistic -------------------------------------------------------------------------------------------
+
+def test_fit_logistic_separates_separable_data():
+    x = np.array([[0.0, 5.0], [1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])  # the second column is constant
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    model = fit_logistic(x, y, ("a", "b"))
+    p = 1.0 / (1.0 + np.exp(-model(x)))
+    assert (p[y == 1] > 0.5).all() and (p[y == 0] < 0.5).all()
+    assert model.weights[0] > 0 and model.weights[1] == 0.0 and model.scale[1] == 1.0
+    assert model.names == ("a", "b")
+
+
+def test_fit_logistic_leaves_the_bias_unregularised():
+    # nothing to learn from x: the bias alone must give the base rate, 3 of 4
+    model = fit_logistic(np.ones((4, 1)), np.array([1.0, 1.0, 1.0, 0.0]), ("a",))
+    assert 1.0 / (1.0 + np.exp(-model.bias)) == pytest.approx(0.75)
+
+
+def test_fit_logistic_is_deterministic_and_regularised():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 3))
+    y = (x[:, 0] + 0.3 * rng.normal(size=40) > 0).astype(float)
+    first, second = fit_logistic(x, y, ("a", "b", "c")), fit_logistic(x, y, ("a", "b", "c"))
+    assert_same_linear(first, second)
+    strong = fit_logistic(x, y, ("a", "b", "c"), l2=100.0)
+    assert np.abs(strong.weights).sum() < np.abs(first.weights).sum()
+
+
+# -- fit_ranker ----------------------------------------------------------------------------------------------
+
+def synthetic_examples(n: int = 6, seed: int = 0) -> list[Example]:
+    """Per question four candidates; the answering one (label 1) is the nearest by `dense`, the rest is noise."""
+    rng = np.random.default_rng(seed)
+    examples = []
+    for i in range(n):
+        features = rng.random((4, len(NAMES)))
+        answer = i % 4
+        features[:, DENSE] = 0.5
+        features[answer, DENSE] = 0.9
+        labels = np.zeros(4, dtype=np.int64)
+        labels[answer] = 1
+        examples.append(Example(None, [], None, features, labels))  # type: ignore[arg-type]
+    return examples
+
+
+def test_fit_ranker_puts_the_answering_unit_first():
+    examples = synthetic_examples()
+    ranker = fit_ranker(examples)
+    assert ranker.names == NAMES
+    for e in examples:
+        assert int(np.argmax(ranker(e.features))) == int(np.flatnonzero(e.labels == 1)[0])
+    assert ranker.weights[DENSE] == max(ranker.weights), "the one informative feature weighs most"
+
+
+def test_fit_ranker_is_deterministic():
+    assert_same_linear(fit_ranker(synthetic_examples()), fit_ranker(synthetic_examples()))
+
+
+def with_extra_rows(first: np.ndarray, second: np.ndarray, mark: int) -> list[Example]:
+    """The synthetic examples with one more candidate each in the first two questions."""
+    examples = synthetic_examples()
+    for e, row in zip(examples[:2], (first, second), strict=True):
+        e.features = np.vstack([e.features, row])
+        e.labels = np.append(e.labels, mark)
+    return examples
+
+
+def test_left_out_candidates_do_not_train_the_ranker():
+    rng = np.random.default_rng(2)
+    x, y = rng.random(len(NAMES)), rng.random(len(NAMES))
+    x[DENSE], y[DENSE] = 0.95, 0.1
+    # the same rows overall (so the same standardisation), only which question holds which differs
+    left_out = fit_ranker(with_extra_rows(x, y, -1)), fit_ranker(with_extra_rows(y, x, -1))
+    np.testing.assert_allclose(left_out[0].weights, left_out[1].weights, atol=1e-8)
+    negative = fit_ranker(with_extra_rows(x, y, 0)), fit_ranker(with_extra_rows(y, x, 0))
+    assert not np.allclose(negative[0].weights, negative[1].weights, atol=1e-4), "as negatives they would count"
+
+
+# -- choose_threshold ------------------------------------------------------------------------------------------
+
+OUTCOMES = [(0.9, True, True), (0.8, True, True), (0.6, False, True), (0.3, False, False), (0.2, False, False)]
+
+
+def test_the_threshold_maximises_right_answers_and_right_abstentions_minus_twice_the_wrong():
+    # utility by threshold: <=0.2: -4, <=0.3: -1, <=0.6: 2, <=0.8: 4, <=0.9: 3 -> the lowest of the best: 0.61
+    threshold, summary = choose_threshold(OUTCOMES)
+    assert threshold == pytest.approx(0.61)
+    assert summary == {"threshold": threshold, "answerable_accuracy": pytest.approx(2 / 3, abs=1e-4),
+                       "wrong_abstention_rate": pytest.approx(1 / 3, abs=1e-4), "correct_abstention_rate": 1.0,
+                       "answerable": 3, "unanswerable": 2}
+
+
+def test_a_wrong_answer_costs_more_than_an_abstention():
+    # the wrong answer is the more confident one: answering both gives +1 - 2 = -1, only the wrong one -2,
+    # none 0 -> abstain on both
+    threshold, summary = choose_threshold([(0.6, True, True), (0.9, False, True)])
+    assert threshold == pytest.approx(0.91) and summary["wrong_abstention_rate"] == 1.0
+
+
+def test_summarize_without_unanswerable_questions():
+    assert summarize([(0.7, True, True)], 0.5)["correct_abstention_rate"] == 0.0
+
+
+# -- label -------------------------------------------------------------------------------------------------------
+
+def candidate(text: str, section: str = "", lead: str = "") -> Candidate:
+    chunk = Chunk.create(text=text, source="a.txt", title="A", language="de", ordinal=0, section=section)
+    unit = Unit(text, 0, "item" if lead else "sentence", 0, 0 if lead else None, lead)
+    return Candidate(0, UnitRecord(chunk.id, unit, section), chunk, 0.8, 1, 1, 0.8)
+
+
+def question(facts: tuple[tuple[str, ...], ...], answerable: bool = True) -> Question:
+    return Question("q", "de", "facts", "Wie viele Mitglieder?", facts, answerable)
+
+
+MEMBERS = question((("\\b81\\b",), ("Oktober 2022|October 2022",)))
+
+
+@pytest.mark.parametrize(("cand", "expected"), [
+    (candidate("Im Oktober 2022 sind 81 Cluster Mitglied."), 1),
+    (candidate("Es sind 81 Cluster Mitglied.", section="Stand Oktober 2022"), 1),  # the section counts
+    (candidate("81 Cluster", lead="Im Oktober 2022 waren Mitglied:"), 1),  # so does the list's lead-in
+    (candidate("Es sind 81 Cluster Mitglied."), -1),  # part of the answer: left out
+    (candidate("Die Clusterwoche fand statt."), 0),
+])
+def test_label(cand, expected):
+    assert label(MEMBERS, cand) == expected
+
+
+def test_every_candidate_of_an_unanswerable_question_is_negative():
+    assert label(question((), answerable=False), candidate("Im Oktober 2022 sind 81 Cluster Mitglied.")) == 0
+
+
+def test_the_initial_selector_weighs_meaning_and_keywords_only():
+    initial = initial_selector()
+    weighted = {n for n, w in zip(initial.ranker.names, initial.ranker.weights, strict=True) if w}
+    assert weighted == {"dense", "keyword_coverage", "context_coverage"}
+    assert initial.answerability.names == RANKING_FEATURES + TOP_UNIT_FEATURES
+    assert initial.meta == {"initial": True}
+
+
+# -- the real thing ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def few_examples(real_bot) -> tuple[list[Example], list[str]]:
+    """Twelve development questions (ten answerable, two not) collected with the real bot."""
+    path = DATA / "dev.jsonl"
+    questions = load_questions(path)
+    few = [q for q in questions if q.answerable][:10] + [q for q in questions if not q.answerable][:2]
+    return collect(real_bot, few), [str(path)]
+
+
+@pytest.mark.slow
+def test_collect_describes_every_candidate_with_every_feature(few_examples):
+    examples, _ = few_examples
+    assert len(examples) == 12
+    for e in examples:
+        assert e.features.shape == (len(e.candidates), len(FEATURES)) and len(e.labels) == len(e.candidates)
+        assert np.isfinite(e.features).all()
+        if not e.question.answerable:
+            assert (e.labels == 0).all()
+    assert sum((e.labels == 1).any() for e in examples) >= 5, "most answerable questions have an answering unit"
+
+
+@pytest.mark.slow
+def test_training_end_to_end_is_deterministic_and_its_selector_loads(few_examples, tmp_path):
+    examples, files = few_examples
+    first, second = train_examples(examples, files), train_examples(examples, files)
+    assert_same_linear(first.ranker, second.ranker)
+    assert_same_linear(first.answerability, second.answerability)
+    assert first.threshold == second.threshold and 0.05 <= first.threshold <= 0.95
+    assert first.meta["questions"] == 12 and first.meta["trained_on"] == ["dev.jsonl"]
+    assert first.meta["candidates"] == sum(len(e.candidates) for e in examples)
+    path = tmp_path / "selector.json"
+    first.save(path)
+    loaded = Selector.load(path)
+    assert loaded.names == NAMES and loaded.threshold == first.threshold
+    e = examples[0]
+    np.testing.assert_allclose(loaded.score(e.features)[0], first.score(e.features)[0], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_training_reproduces_the_shipped_selector(real_settings, real_index, embedder, tmp_path):
+    """Exactly what `gocluster-faq train` does; the shipped bot/selector.json must be its result."""
+    from bot.factory import build_bot
+
+    bot = build_bot(real_settings, embedder=embedder, build_missing=False, selector=initial_selector())
+    questions, files = dev_questions()
+    trained = train(bot, questions, files)
+    trained.save(tmp_path / "selector.json")  # kept for a look when this fails
+    shipped = Selector.load(DEFAULT_SELECTOR)
+    assert trained.meta["data_sha256"] == shipped.meta.get("data_sha256"), "the question sets changed: retrain"
+    assert_same_linear(trained.ranker, shipped.ranker, atol=1e-4)
+    assert_same_linear(trained.answerability, shipped.answerability, atol=1e-4)
+    assert trained.threshold == pytest.approx(shipped.threshold, abs=1e-4)
