@@ -126,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmark against the plain LangChain recipe")
     p.add_argument("--out", type=Path, default=Path("var/bench"))
     p.add_argument("--questions", type=int, default=200)
+    p.add_argument("--cold-runs", type=int, default=3, help="fresh `ask` processes per system (median)")
+    p.add_argument("--app-answers", type=int, default=100, help="answers before the app's memory is read")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("serve", help="start the web app")

