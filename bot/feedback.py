@@ -31,11 +31,11 @@ from indexer.errors import FaqError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `follows`, the question a follow-up follows
 MAX_COMMENT_CHARS = 2_000
 MAX_QUESTION_CHARS = 4_000
 MAX_ANSWER_CHARS = 20_000
-COLUMNS = ("id", "created_at", "question", "answer", "rating", "comment", "cited_chunk_ids",
+COLUMNS = ("id", "created_at", "question", "follows", "answer", "rating", "comment", "cited_chunk_ids",
            "index_version", "abstained", "language")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     cited_chunk_ids TEXT NOT NULL DEFAULT '[]',
     index_version TEXT NOT NULL DEFAULT '',
     abstained INTEGER NOT NULL DEFAULT 0,
-    language TEXT NOT NULL DEFAULT ''
+    language TEXT NOT NULL DEFAULT '',
+    follows TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS feedback_rating ON feedback (rating);
 CREATE INDEX IF NOT EXISTS feedback_abstained ON feedback (abstained);
@@ -84,22 +85,25 @@ class FeedbackStore:
 
     # -- writing -----------------------------------------------------------------------------------
     def record(self, question: str, answer: Answer, rating: int, comment: str = "", *,
-               index_version: str = "") -> int:
-        """Store one rating (+1 or -1; 0 = logged without a rating) and return the row id."""
+               index_version: str = "", follows: str = "") -> int:
+        """Store one rating (+1 or -1; 0 = logged without a rating) and return the row id.
+        `follows` is the question a follow-up follows ("Und was kostet das?" needs what "das" was)."""
         if rating not in (-1, 0, 1):
             raise ValueError(f"rating must be -1, 0 or 1, not {rating!r}")
         row = (datetime.now(UTC).isoformat(timespec="seconds"),
                clean_text(question, MAX_QUESTION_CHARS), clean_text(answer.text, MAX_ANSWER_CHARS),
                rating, clean_text(comment, MAX_COMMENT_CHARS),
                json.dumps([c.chunk_id for c in answer.citations]),
-               answer.index_version or index_version, int(answer.abstained), answer.language)
+               answer.index_version or index_version, int(answer.abstained), answer.language,
+               clean_text(follows, MAX_QUESTION_CHARS))
         sql = ("INSERT INTO feedback (created_at, question, answer, rating, comment, cited_chunk_ids,"
-               " index_version, abstained, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+               " index_version, abstained, language, follows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         return self._write(lambda con: con.execute(sql, row).lastrowid)
 
-    def record_unanswered(self, question: str, answer: Answer, *, index_version: str = "") -> int:
+    def record_unanswered(self, question: str, answer: Answer, *, index_version: str = "",
+                          follows: str = "") -> int:
         """Log an abstained answer (rating 0) so the staff view sees the gap even without a thumb."""
-        return self.record(question, answer, 0, index_version=index_version)
+        return self.record(question, answer, 0, index_version=index_version, follows=follows)
 
     def add_comment(self, row_id: int, comment: str) -> None:
         """Attach a comment to an earlier rating (the chat's "send feedback" button)."""
@@ -160,6 +164,8 @@ class FeedbackStore:
                 raise FeedbackUnavailable(f"feedback database {self.db_path} has schema {version},"
                                           f" newer than this program's {SCHEMA_VERSION}; update the program")
             if version < SCHEMA_VERSION:  # only then write, so a read-only copy can still be read
+                if version == 1:
+                    con.execute("ALTER TABLE feedback ADD COLUMN follows TEXT NOT NULL DEFAULT ''")
                 con.executescript(_SCHEMA)
                 con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

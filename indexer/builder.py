@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,11 +67,12 @@ class IndexBuilder:
     """
 
     def __init__(self, embedder: PassageEncoder, chunker: Chunker, max_file_bytes: int,
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True, progress: Callable[[str, int, int], None] | None = None) -> None:
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
         self.show_progress = show_progress
+        self.progress = progress or (lambda stage, done, total: None)  # ("files"|"embedding", done, total)
 
     def build(self, corpus_dir: Path, index_dir: Path) -> BuildReport:
         started = time.perf_counter()
@@ -93,22 +94,26 @@ class IndexBuilder:
         chunks: list[Chunk] = []
         files: dict[str, dict[str, Any]] = {}
         catalog = Catalog.load(corpus_dir)
-        for path in iter_corpus_files(corpus_dir):
+        corpus_files = iter_corpus_files(corpus_dir)
+        for number, path in enumerate(corpus_files):
+            self.progress("files", number, len(corpus_files))
             name = path.relative_to(corpus_dir).as_posix()
             try:
                 digest = store.sha256_file(path) if path.is_file() and not path.is_symlink() else ""
                 old = old_files.get(name)
+                indexed_at = old.get("indexed_at", "") if old else ""
                 if reusable and old and old.get("sha256") == digest and previous is not None:
                     file_chunks = [c for c in previous.chunks if c.source == name]
                 else:
                     file_chunks = chunk_file(path, corpus_dir, catalog, self.chunker, self.max_file_bytes)
+                    indexed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             except DocumentError as exc:
                 report.skipped.append({"file": name, "reason": str(exc)})
                 log.warning("skipped file=%s reason=%s", name, exc)
                 continue
             pages = len({c.page for c in file_chunks}) or 1
             files[name] = {"sha256": digest, "chunks": len(file_chunks), "pages": pages,
-                           "language": file_chunks[0].language if file_chunks else ""}
+                           "language": file_chunks[0].language if file_chunks else "", "indexed_at": indexed_at}
             chunks.extend(file_chunks)
             report.pages += pages
         if not chunks:
@@ -151,6 +156,7 @@ class IndexBuilder:
                 for c, v in zip(part, vecs, strict=True):
                     cache[_text_key(c)] = np.asarray(v, dtype=np.float32)
                 bar.update(len(part))
+                self.progress("embedding", min(start + batch, len(todo)), len(todo))
             bar.close()
         report.embedded, report.reused = len(todo), len(chunks) - len(todo)
         return np.stack([cache[_text_key(c)] for c in chunks]).astype(np.float32)

@@ -1,4 +1,5 @@
-"""A fake FaqBot with the real bot's surface, and a fixture that serves the app on a free loopback port.
+"""A fake FaqBot with the real bot's surface, and fixtures that serve the public and the staff app on free
+loopback ports (uvicorn in background threads).
 
 To run the browser or client tests against another bot, override `app_bot` in the test module:
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,18 +111,74 @@ class RunningApp:
 
 
 @contextlib.contextmanager
-def serve_app(bot: Any, db_path: Path) -> Iterator[RunningApp]:
-    """Serve create_demo(bot) on a free 127.0.0.1 port in this process's background threads."""
-    from ui.demo import create_demo, launch_kwargs
+def run_server(app: Any, port: int, settings: Settings) -> Iterator[str]:
+    """Serve a FastAPI app with uvicorn in a background thread on 127.0.0.1:`port`; yield its URL."""
+    import uvicorn
 
-    settings = Settings(host="127.0.0.1", port=free_port(), feedback_db=db_path, max_concurrency=2)
-    store = FeedbackStore(settings.feedback_db)
-    demo = create_demo(bot, store, settings, stream_delay_s=0.005)
-    _, url, _ = demo.launch(**launch_kwargs(settings), prevent_thread_lock=True, quiet=True)
+    from ui.server import uvicorn_config
+
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, settings))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the server did not start"
     try:
-        yield RunningApp(url=url, bot=bot, store=store, settings=settings)
+        yield f"http://127.0.0.1:{port}/"
     finally:
-        demo.close()
+        server.should_exit = True
+        thread.join(30)
+
+
+def app_settings(base: Path, **changes: Any) -> Settings:
+    values = {"host": "127.0.0.1", "port": free_port(), "staff_port": free_port(),
+              "feedback_db": base / "feedback.sqlite3", "max_concurrency": 2,
+              "staff_users_file": base / "staff-users", "staff_work_dir": base / "staff"}
+    return Settings(**(values | changes))
+
+
+@contextlib.contextmanager
+def serve_app(bot: Any, db_path: Path, **changes: Any) -> Iterator[RunningApp]:
+    """Serve the public app for `bot` on a free 127.0.0.1 port in this process's background threads."""
+    from ui.server import create_public_app
+
+    settings = app_settings(db_path.parent, feedback_db=db_path, **changes)
+    store = FeedbackStore(settings.feedback_db)
+    app = create_public_app(bot, store, settings, stream_delay_s=0.005)
+    with run_server(app, settings.port, settings) as url:
+        yield RunningApp(url=url, bot=bot, store=store, settings=settings)
+
+
+STAFF_USER, STAFF_PASSWORD = "office", "correct horse battery staple"
+
+
+@contextlib.contextmanager
+def serve_staff_app(bot: Any, settings: Settings, reindexer: Any = None) -> Iterator[RunningApp]:
+    """Serve the staff app (account STAFF_USER added first) with `settings` on its staff port."""
+    from ui.accounts import Accounts
+    from ui.server import create_staff_app
+
+    Accounts(settings.staff_users_file).add(STAFF_USER, STAFF_PASSWORD)
+    store = FeedbackStore(settings.feedback_db)
+    app = create_staff_app(bot, store, settings, reindexer or IdleReindexer())
+    with run_server(app, settings.staff_port, settings) as url:
+        yield RunningApp(url=url, bot=bot, store=store, settings=settings)
+
+
+class IdleReindexer:
+    """Stands in for bot.reindex.Reindexer where no build may run (counts the requests)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def request(self) -> None:
+        self.requests += 1
+
+    def status(self) -> Any:
+        from bot.reindex import BuildStatus
+
+        return BuildStatus()
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +190,13 @@ def app_bot() -> Any:
 @pytest.fixture(scope="module")
 def running_app(app_bot: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(app_bot, tmp_path_factory.mktemp("app") / "feedback.sqlite3") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def staff_app(app_bot: Any, running_app: RunningApp) -> Iterator[RunningApp]:
+    """The staff app beside `running_app`, on the same feedback database."""
+    with serve_staff_app(app_bot, running_app.settings) as app:
         yield app
 
 
