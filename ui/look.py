@@ -16,6 +16,7 @@ ul.faq-source-list li { margin-bottom: .5em; }
 table.faq-hits { width: 100%; font-size: .92em; }
 table.faq-hits caption { text-align: left; font-weight: 600; padding: .3em 0; }
 table.faq-hits td { vertical-align: top; }
+table.faq-hits th { white-space: nowrap; }
 table.faq-hits th:nth-child(2) { width: 48%; }
 table.faq-hits mark { background: #fde68a; color: inherit; padding: 0 .1em; }
 .faq-best { background: #dcfce7; }
@@ -25,7 +26,8 @@ meter.faq-relevance { width: 5em; }
 #faq-title h1 { margin-bottom: .2em; }
 #faq-footer { font-size: .9em; opacity: .85; }
 @media (max-width: 640px) {
-  #faq-header > * { flex: 1 1 100% !important; min-width: 0 !important; }
+  #faq-header > *, #faq-language { flex: 1 1 100% !important; min-width: 0 !important; }
+  #faq-language { padding-top: 4px !important; padding-bottom: 4px !important; }
   #faq-title h1 { font-size: 1.5em; }
   #faq-title p { font-size: .95em; margin: 0; }
   #faq-chatbot { height: min(46vh, 420px) !important; min-height: 220px; }
@@ -38,7 +40,9 @@ meter.faq-relevance { width: 5em; }
 ON_LOAD_JS = f"() => {{ document.documentElement.lang = '{DEFAULT_LANGUAGE}'; }}"
 # Runs in the browser before the relabel event: `lg` is the chosen language.
 SET_LANG_JS = "(lg) => { document.documentElement.lang = (lg === 'en' ? 'en' : 'de'); return lg; }"
-HEAD = '<meta name="color-scheme" content="light">'
+# Gradio scopes the CSS above to the page's content; the page margin sits outside it, so it goes here.
+HEAD = ("<style>@media (max-width: 640px) { .gradio-container .main.app { padding-left: 10px !important;"
+        " padding-right: 10px !important; } }</style>")
 
 
 def theme() -> gr.themes.Base:

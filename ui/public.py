@@ -33,7 +33,7 @@ def header(lang: str, title_key: str) -> tuple[gr.Markdown, gr.Radio]:
     """Title and language switch; on a phone they stack (see ui/look.py)."""
     with gr.Row(elem_id="faq-header"):
         title = gr.Markdown(t(lang, title_key), elem_id="faq-title", min_height=0)
-        lang_radio = gr.Radio(LANGUAGE_CHOICES, value=lang, label=t(lang, "language"), scale=0, min_width=220,
+        lang_radio = gr.Radio(LANGUAGE_CHOICES, value=lang, label=t(lang, "language"), scale=0, min_width=280,
                               elem_id="faq-language")
     return title, lang_radio
 

@@ -86,8 +86,11 @@ def query_terms(query: str) -> list[str]:
 
 
 def highlight(text: str, query: str) -> str:
-    """Escaped `text` with every word of `query` (3+ letters, any case) wrapped in <mark>."""
-    flat = " ".join((text or "").split())
+    """Escaped `text` on one line, every word of `query` (3+ letters, any case) wrapped in <mark>."""
+    return _highlight(" ".join((text or "").split()), query)
+
+
+def _highlight(flat: str, query: str) -> str:
     terms = query_terms(query)
     if not terms:
         return esc(flat)
@@ -109,10 +112,10 @@ def mark_sentences(text: str, query: str, best: Sequence[str]) -> str:
         at = flat.find(sentence, last)
         if at < 0:
             continue
-        pieces += [highlight(flat[last:at], query),
-                   f'<strong class="faq-best">{highlight(sentence, query)}</strong>']
+        pieces += [_highlight(flat[last:at], query),
+                   f'<strong class="faq-best">{_highlight(sentence, query)}</strong>']
         last = at + len(sentence)
-    pieces.append(highlight(flat[last:], query))
+    pieces.append(_highlight(flat[last:], query))
     return "".join(pieces)
 
 

@@ -74,7 +74,7 @@ class FakeBot:
         if not question.strip():
             raise QuestionError("Bitte geben Sie eine Frage ein.")
         if len(question) > 2_000:
-            raise QuestionError("Die Frage ist zu lang (höchstens 2000 Zeichen).")
+            raise QuestionError("Die Frage ist zu lang (höchstens 2.000 Zeichen).")
         language = "en" if question.lower().startswith(("who", "what", "how")) else "de"
         if GAP_WORD.lower() in question.lower():
             return Answer(question=question, text="Dazu enthalten die Dokumente keine Angaben.",
