@@ -32,12 +32,9 @@ async def send_text(send: Send, status: int, text: str, headers: dict[str, str] 
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413, by Content-Length or while the body streams in."""
+    """Refuse request bodies over `max_bytes` with 413: by the declared Content-Length before reading
+    anything, and a body without one (chunked) is read up to the limit before the app sees it."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -47,31 +44,40 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
+        headers = dict(scope.get("headers") or [])
+        if b"content-length" not in headers and b"transfer-encoding" in headers:
+            body = await self._read_bounded(receive)
+            if body is None:
+                await send_text(send, 413, f"The request is larger than {self.max_bytes:,} bytes.")
+                return
+            receive = _replay(body, receive)
+        elif not (declared := headers.get(b"content-length", b"0")).isdigit() or int(declared) > self.max_bytes:
+            # (uvicorn itself holds a body to its declared length)
             await send_text(send, 413, f"The request is larger than {self.max_bytes:,} bytes.")
             return
-        seen = 0
-        started = False
+        await self.app(scope, receive, send)
 
-        async def counted_receive() -> Message:
-            nonlocal seen
+    async def _read_bounded(self, receive: Receive) -> bytes | None:
+        chunks, size = [], 0
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return b""
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                return None
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                return b"".join(chunks)
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
 
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await send_text(send, 413, f"The request is larger than {self.max_bytes:,} bytes.")
+def _replay(body: bytes, receive: Receive) -> Receive:
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 def clean_path(scope: Scope) -> str:
@@ -79,15 +85,18 @@ def clean_path(scope: Scope) -> str:
     return _SLASHES.sub("/", scope.get("path") or "/")
 
 
-class RefuseUploads:
-    """The public app has no component that takes a file: Gradio's upload routes answer 403."""
+class RefuseFiles:
+    """The public app neither takes nor hands out files: Gradio's upload, file and proxy routes answer 403
+    (its file route would serve whatever sits in Gradio's cache folder)."""
+
+    PREFIXES = ("/gradio_api/upload", "/gradio_api/file=", "/gradio_api/proxy=")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and clean_path(scope).startswith("/gradio_api/upload"):
-            await send_text(send, 403, "Uploads are not accepted here.")
+        if scope["type"] == "http" and clean_path(scope).startswith(self.PREFIXES):
+            await send_text(send, 403, "Files are not accepted or served here.")
             return
         await self.app(scope, receive, send)
 

@@ -29,7 +29,7 @@ from ui.documents import DocumentHandlers
 from ui.exports import Exports, private_dir
 from ui.login import Login
 from ui.look import CSS, HEAD, ON_LOAD_JS, theme
-from ui.middleware import BodyLimit, LoginRequired, RefuseUploads
+from ui.middleware import BodyLimit, LoginRequired, RefuseFiles
 from ui.public import create_public_blocks
 from ui.sessions import LoginThrottle, Sessions
 from ui.staff import create_staff_blocks
@@ -63,7 +63,7 @@ def create_public_app(bot_provider: Any, feedback_store: FeedbackStore, settings
     blocks = create_public_blocks(bot_provider, feedback_store, settings, stream_delay_s=stream_delay_s)
     gr.mount_gradio_app(app, blocks, path="/", server_port=settings.port,
                         **_mount_options(settings, max_file_size=1))
-    app.add_middleware(RefuseUploads)
+    app.add_middleware(RefuseFiles)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # added last: runs first
     return app
 
@@ -89,8 +89,8 @@ def create_staff_app(bot_provider: Any, feedback_store: FeedbackStore, settings:
     blocks = create_staff_blocks(bot_provider, feedback_store, settings, documents)
     gr.mount_gradio_app(app, blocks, path="/", server_port=settings.staff_port,
                         **_mount_options(settings, max_file_size=settings.max_file_bytes))
-    app.add_middleware(LoginRequired, user_of=login.user_of)
     app.add_middleware(BodyLimit, max_bytes=settings.max_file_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(LoginRequired, user_of=login.user_of)  # added last: runs first, before any body is read
     return app
 
 
