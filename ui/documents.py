@@ -143,7 +143,8 @@ def build_documents_tab(handlers: DocumentHandlers, lang_radio: gr.Radio) -> lis
     lang = DEFAULT_LANGUAGE
     list_title = gr.Markdown(f"### {t(lang, 'doc.list')}")
     progress = gr.HTML(elem_id="doc-progress-box")
-    table = gr.Dataframe(value=handlers.table(lang), interactive=False, wrap=True, elem_id="doc-table")
+    table = gr.Dataframe(value=handlers.table(lang), interactive=False, wrap=True, elem_id="doc-table",
+                         column_widths=["26%", "24%", "7%", "14%", "7%", "9%", "13%"])
     upload_title = gr.Markdown(f"### {t(lang, 'doc.upload_title')}")
     with gr.Row(elem_classes="faq-wrap"):
         file = gr.File(label=t(lang, "doc.file"), file_types=[".pdf", ".txt", ".md"], type="filepath",

@@ -75,9 +75,11 @@ def build_feedback_tab(handlers: FeedbackHandlers, lang_radio: gr.Radio, tab: gr
         refresh = gr.Button(t(lang, "staff.refresh"), scale=0, size="md", elem_id="staff-refresh")
         status = gr.Markdown(elem_id="staff-status")
     negative_title = gr.Markdown(f"### {t(lang, 'staff.negative')}")
-    negative = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-negative")
+    negative = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-negative",
+                            column_widths=["10%", "18%", "14%", "26%", "16%", "6%", "10%"])
     gaps_title = gr.Markdown(f"### {t(lang, 'staff.gaps')}")
-    gaps = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-gaps")
+    gaps = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-gaps",
+                        column_widths=["52%", "10%", "10%", "18%", "10%"])
     links = gr.HTML(export_links(lang), elem_id="staff-exports")
     gr.on([refresh.click, tab.select], handlers.tables, [lang_radio], [negative, gaps, status],
           api_name="ui_staff_tables", api_visibility="private")
