@@ -126,7 +126,9 @@ class IndexBuilder:
         if unchanged and previous is not None:
             report.changed, report.reused, report.version = False, len(chunks), previous.version
             return report
-        vectors = self._embed(chunks, previous if reusable else None, report)
+        # Vectors are keyed by the exact text embedded and `previous` was built by this embedder, so they
+        # stay valid when only the catalogue changed (a document added in the staff app).
+        vectors = self._embed(chunks, previous, report)
         manifest = self._manifest(files, chunks, settings_key, report)
         store.write_version(index_dir, chunks, vectors, manifest)
         report.version = store.read_manifest(index_dir)["version"]
