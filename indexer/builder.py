@@ -106,7 +106,9 @@ class IndexBuilder:
                     file_chunks = [c for c in previous.chunks if c.source == name]
                 else:
                     file_chunks = chunk_file(path, corpus_dir, catalog, self.chunker, self.max_file_bytes)
-                    indexed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    before = [_text_key(c) for c in previous.chunks if c.source == name] if previous else []
+                    if before != [_text_key(c) for c in file_chunks]:  # its text changed: indexed anew now
+                        indexed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             except DocumentError as exc:
                 report.skipped.append({"file": name, "reason": str(exc)})
                 log.warning("skipped file=%s reason=%s", name, exc)

@@ -59,11 +59,11 @@ def app_settings(base: Path, **changes: Any) -> Settings:
 
 
 @contextlib.contextmanager
-def serve_app(bot: Any, db_path: Path, **changes: Any) -> Iterator[RunningApp]:
+def serve_app(bot: Any, db_path: Path, settings: Settings | None = None, **changes: Any) -> Iterator[RunningApp]:
     """Serve the public app for `bot` on a free 127.0.0.1 port in this process's background threads."""
     from ui.server import create_public_app
 
-    settings = app_settings(db_path.parent, feedback_db=db_path, **changes)
+    settings = settings or app_settings(db_path.parent, feedback_db=db_path, **changes)
     store = FeedbackStore(settings.feedback_db)
     app = create_public_app(bot, store, settings, stream_delay_s=0.005)
     with run_server(app, settings.port, settings) as url:
