@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from bot.composer import Composition
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from bot.composer import Composition
 from bot.faq_bot import FaqBot
 from bot.llm_answerer import CitationCheck, LlmAnswerer
 from bot.results import Citation, Hit

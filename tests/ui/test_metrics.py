@@ -6,8 +6,9 @@ import urllib.request
 
 import openai
 import pytest
-from conftest import GAP_WORD, FakeBot, RunningApp, serve_public
+from conftest import GAP_WORD, FakeBot, RunningApp
 from prometheus_client.parser import text_string_to_metric_families
+from servers import serve_app
 
 from evaluation.loadtest import call
 from ui.metrics import Metrics, endpoint_label, outcome_label
@@ -27,7 +28,7 @@ def value(samples: dict, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def app(tmp_path) -> RunningApp:
-    with serve_public(FakeBot(), tmp_path / "f.sqlite3") as running:
+    with serve_app(FakeBot(), tmp_path / "f.sqlite3") as running:
         yield running
 
 
