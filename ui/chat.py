@@ -16,7 +16,6 @@ import gradio as gr
 from gradio.components.chatbot import TextMessage
 
 from bot.feedback import FeedbackStore
-from bot.question import is_follow_up
 from bot.results import Answer
 from indexer.errors import FaqError
 from ui import render
@@ -88,12 +87,6 @@ def plain_history(history: list[dict] | None, answers: dict | None = None) -> li
     return plain
 
 
-def followed_question(question: str, earlier: list[dict]) -> str:
-    """The earlier user question that a follow-up `question` follows ("" when it is no follow-up)."""
-    users = [m["content"] for m in plain_history(earlier) if m["role"] == "user" and m["content"].strip()]
-    return users[-1] if users and is_follow_up(question) else ""
-
-
 class ChatHandlers:
     """Callbacks of the chat tab. `stream_delay_s` paces the word-by-word display (0 in tests)."""
 
@@ -117,7 +110,7 @@ class ChatHandlers:
             yield f"⚠️ {render.esc(t(lang, 'error.generic'))}", answers
             return
         if answer.abstained:
-            self._log_gap(message, answer, followed_question(message, history))
+            self._log_gap(message, answer, previous_question(history))
         *steps, final = render.stream_steps(answer, lang)
         for step in steps:
             yield step, answers
@@ -143,11 +136,13 @@ class ChatHandlers:
                     self.store.withdraw(rated.pop(key))
                 return t(lang, "chat.withdrawn"), None, rated
             if row_id is None:
+                # The question before this one: staff cannot read "Und was kostet das?" without it (the
+                # bot reads every question also with the conversation, so there is no follow-up flag).
                 asked = max((i for i, m in enumerate(history[:index])
                              if isinstance(m, dict) and m.get("role") == "user"), default=0)
                 row_id = self.store.record(answer.question, answer, rating,
                                            index_version=answer.index_version or self.bot.index_version,
-                                           follows=followed_question(answer.question, history[:asked]))
+                                           follows=previous_question(history, asked))
                 rated[key] = row_id
             else:
                 self.store.rerate(row_id, rating)
