@@ -47,7 +47,8 @@ def test_each_surface_moves_its_metrics(app: RunningApp) -> None:
     call(app.url, "feedback", ["Wer kann sich bewerben?", answer, -1, "zu knapp"])
     call(app.url, "ask", [f"Wie wird das {GAP_WORD}?"])  # abstains: logged as a gap (rating 0)
     with pytest.raises(RuntimeError):
-        call(app.url, "feedback", ["q", answer | {"language": "fr"}, 1, ""])  # refused by the store
+        # passes ui/api.py's shape check, refused by the store (a cited id is no passage id)
+        call(app.url, "feedback", ["q", answer | {"citations": [{"chunk_id": "not-hex"}]}, 1, ""])
 
     after = scrape(app)
     assert value(after, "gocluster_answers_total", surface="v1", outcome="answered") == 1
