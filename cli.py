@@ -1,4 +1,5 @@
-"""The `gocluster-faq` command: index, ask, eval, train, bench, serve. Errors become one-line messages."""
+"""The `gocluster-faq` command: index, ask, eval, train, bench, serve, staff, staff-user.
+Errors become one-line messages."""
 
 from __future__ import annotations
 
@@ -82,6 +83,42 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return app.main(settings.with_overrides(**overrides))
 
 
+def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
+    import app
+
+    return app.staff_main(settings.with_overrides(host=args.host, staff_port=args.port))
+
+
+def cmd_staff_user(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.accounts import Accounts
+
+    accounts = Accounts(settings.staff_users_file)
+    if args.action == "list":
+        print("\n".join(accounts.names()) or "no staff account yet")
+        return 0
+    if not args.name:
+        raise FaqError(f"Name the account: gocluster-faq staff-user {args.action} NAME")
+    if args.action == "remove":
+        accounts.remove(args.name)
+        print(f"removed {args.name}")
+        return 0
+    accounts.add(args.name, _read_password(args.password_stdin))
+    print(f"saved {args.name} in {settings.staff_users_file}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line from stdin (for scripts), else asked twice without echo."""
+    import getpass
+
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != first:
+        raise FaqError("The two passwords differ; nothing was saved.")
+    return first
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gocluster-faq", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -130,10 +167,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--app-answers", type=int, default=100, help="answers before the app's memory is read")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("serve", help="start the web app")
+    p = sub.add_parser("serve", help="start the public web app (chat, hotline look-up, API)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("staff", help="start the staff app (login; feedback, exports, documents)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int, help="default 7861 (GOCLUSTER_STAFF_PORT)")
+    p.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("staff-user", help="add, remove or list the staff app's accounts")
+    p.add_argument("action", choices=["add", "remove", "list"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--password-stdin", action="store_true", help="read the password as one line on stdin")
+    p.set_defaults(func=cmd_staff_user)
     return parser
 
 

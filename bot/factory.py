@@ -30,10 +30,11 @@ def build_embedder(settings: Settings) -> E5Embedder:
                       batch_size=settings.embed_batch_size, backend=settings.embedding_backend)
 
 
-def build_index(settings: Settings, embedder: E5Embedder, show_progress: bool = True) -> IndexBuilder:
+def build_index(settings: Settings, embedder: E5Embedder, show_progress: bool = True,
+                progress: Callable[[str, int, int], None] | None = None) -> IndexBuilder:
     chunker = Chunker(settings.chunk_max_tokens, settings.chunk_overlap_tokens, embedder.count_tokens)
     return IndexBuilder(embedder, chunker, settings.max_file_bytes, show_progress=show_progress,
-                        max_file_chars=settings.max_file_chars)
+                        max_file_chars=settings.max_file_chars, progress=progress)
 
 
 def load_or_build(settings: Settings, embedder: E5Embedder,

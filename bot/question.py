@@ -36,7 +36,8 @@ def clean_question(raw: str, max_chars: int) -> str:
     if not text:
         raise QuestionError("Bitte geben Sie eine Frage ein. / Please enter a question.")
     if len(text) > max_chars:
-        raise QuestionError(f"Die Frage ist zu lang (höchstens {max_chars:,} Zeichen). / The question is too "
+        german = f"{max_chars:,}".replace(",", ".")  # 2.000 in German, 2,000 in English
+        raise QuestionError(f"Die Frage ist zu lang (höchstens {german} Zeichen). / The question is too "
                             f"long (at most {max_chars:,} characters); please shorten it.")
     return text
 

@@ -8,7 +8,7 @@ import logging
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,12 +70,14 @@ class IndexBuilder:
     """
 
     def __init__(self, embedder: PassageEncoder, chunker: Chunker, max_file_bytes: int,
-                 show_progress: bool = True, max_file_chars: int = Settings.max_file_chars) -> None:
+                 show_progress: bool = True, max_file_chars: int = Settings.max_file_chars,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
         self.max_file_chars = max_file_chars
         self.show_progress = show_progress
+        self.progress = progress or (lambda stage, done, total: None)  # ("files"|"embedding", done, total)
 
     def build(self, corpus_dir: Path, index_dir: Path) -> BuildReport:
         started = time.perf_counter()
@@ -97,7 +99,9 @@ class IndexBuilder:
         chunks: list[Chunk] = []
         files: dict[str, dict[str, Any]] = {}
         catalog = Catalog.load(corpus_dir)
-        for path in iter_corpus_files(corpus_dir):
+        corpus_files = iter_corpus_files(corpus_dir)
+        for number, path in enumerate(corpus_files):
+            self.progress("files", number, len(corpus_files))
             name = path.relative_to(corpus_dir).as_posix()
             problem = _name_problem(name)
             if problem:
@@ -107,18 +111,23 @@ class IndexBuilder:
             try:
                 digest = store.sha256_file(path) if path.is_file() and not path.is_symlink() else ""
                 old = old_files.get(name)
+                indexed_at = old.get("indexed_at", "") if old else ""
                 if reusable and old and old.get("sha256") == digest and previous is not None:
                     file_chunks = [c for c in previous.chunks if c.source == name]
                 else:
                     file_chunks = chunk_file(path, corpus_dir, catalog, self.chunker, self.max_file_bytes,
                                              self.max_file_chars)
+                    before = [_text_key(c.embedding_text()) for c in previous.chunks if c.source == name] \
+                        if previous else []
+                    if before != [_text_key(c.embedding_text()) for c in file_chunks]:  # text changed: indexed now
+                        indexed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             except DocumentError as exc:
                 report.skipped.append({"file": name, "reason": str(exc)})
                 log.warning("skipped file=%s reason=%s", name, exc)
                 continue
             pages = len({p for c in file_chunks for p in (c.pages or (c.page,))}) or 1
             files[name] = {"sha256": digest, "chunks": len(file_chunks), "pages": pages,
-                           "language": file_chunks[0].language if file_chunks else ""}
+                           "language": file_chunks[0].language if file_chunks else "", "indexed_at": indexed_at}
             chunks.extend(file_chunks)
             report.pages += pages
         if not chunks:
@@ -131,7 +140,9 @@ class IndexBuilder:
         if unchanged and previous is not None:
             report.changed, report.reused, report.version = False, len(chunks), previous.version
             return report
-        cache = self._vector_cache(previous if reusable else None)
+        # Vectors are keyed by the exact text embedded and `previous` was built by this embedder, so they
+        # stay valid when only the catalogue changed (a document added in the staff app).
+        cache = self._vector_cache(previous)
         vectors = self._embed([c.embedding_text() for c in chunks], cache, report, "Embedding passages")
         units = [record for chunk in chunks for record in unit_records(chunk)]
         unit_vectors = self._embed([u.embedding_text() for u in units], cache, None, "Embedding answer units")
@@ -172,6 +183,7 @@ class IndexBuilder:
                 for key, vec in zip(part, vecs, strict=True):
                     cache[key] = np.asarray(vec, dtype=np.float32)
                 bar.update(len(part))
+                self.progress("embedding", min(start + batch, len(todo)), len(todo))
             bar.close()
         if report is not None:
             report.embedded, report.reused = len(todo), len(texts) - len(todo)

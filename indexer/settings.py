@@ -64,6 +64,18 @@ class Settings:
     api_token: str = field(default="", repr=False)
     hotline_contact_phone: str = "+49 30 310078-387"
     hotline_contact_email: str = "info@go-cluster.de"
+    # The web apps (ui/server.py). The public app serves `port`; the staff app (login) `staff_port`.
+    staff_port: int = 7861
+    staff_users_file: Path = PROJECT_ROOT / "var" / "staff-users"  # `gocluster-faq staff-user add NAME`
+    staff_session_minutes: int = 480  # a staff session ends this long after the login ...
+    staff_idle_minutes: int = 60  # ... or after this long without a request
+    staff_cookie_secure: bool = False  # set when the staff app is reached over HTTPS only
+    staff_work_dir: Path = PROJECT_ROOT / "var" / "staff"  # private (0700): uploads and CSV exports
+    public_hotline: bool = True  # show the hotline look-up (search over the documents) in the public app
+    max_request_bytes: int = 1_000_000  # largest request body the public app reads
+    # Reverse proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); empty: none.
+    trusted_proxies: str = ""
+    reload_check_s: float = 2.0  # how often the apps look for a new index version
 
     @property
     def model_dir(self) -> Path:

@@ -16,7 +16,6 @@ import gradio as gr
 from gradio.components.chatbot import TextMessage
 
 from bot.feedback import FeedbackStore
-from bot.question import is_follow_up
 from bot.results import Answer
 from indexer.errors import FaqError
 from ui import render
@@ -50,9 +49,9 @@ def show_user_html_as_text(chatbot: gr.Chatbot) -> gr.Chatbot:
     return chatbot
 
 
-def message_text(message: dict) -> str:
+def message_text(message: Any) -> str:
     """The text of a Gradio message, whose content may be a string or a list of parts."""
-    content = message.get("content")
+    content = message.get("content") if isinstance(message, dict) else None
     if isinstance(content, str):
         return content
     parts = content if isinstance(content, list) else [content]
@@ -60,22 +59,32 @@ def message_text(message: dict) -> str:
     return "\n".join(x for x in texts if x)
 
 
-def plain_history(history: list[dict] | None) -> list[dict]:
-    """History for the bot: [{"role", "content": str}], answers without their sources block."""
+def previous_question(history: Any, before: int | None = None) -> str:
+    """The last question the user asked before message `before` (default: before the end), or ""."""
+    turns = history[:before] if isinstance(history, list) else []
+    return next((html.unescape(message_text(m)) for m in reversed(turns)
+                 if isinstance(m, dict) and m.get("role") == "user"), "")
+
+
+def plain_history(history: list[dict] | None, answers: dict | None = None) -> list[dict]:
+    """History for the bot: [{"role", "content": str}], answers without their sources block. An
+    assistant turn whose answer is remembered in `answers` (by render.message_key) carries that answer's
+    `citations` too: bot/conversation.py reads the passages a follow-up refers to from them."""
+    answers = answers if isinstance(answers, dict) else {}
     plain = []
-    for m in history or []:
-        if m.get("role") not in ("user", "assistant"):
+    for m in history if isinstance(history, list) else []:
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
             continue
         text = message_text(m)
-        plain.append({"role": m["role"], "content": render.strip_sources(text) if m["role"] == "assistant"
-                      else html.unescape(text)})
+        if m["role"] == "user":
+            plain.append({"role": "user", "content": html.unescape(text)})
+            continue
+        turn: dict[str, Any] = {"role": "assistant", "content": render.strip_sources(text)}
+        known = answers.get(render.message_key(text))
+        if isinstance(known, dict) and isinstance(known.get("citations"), list):
+            turn["citations"] = known["citations"]
+        plain.append(turn)
     return plain
-
-
-def followed_question(question: str, earlier: list[dict]) -> str:
-    """The earlier user question that a follow-up `question` follows ("" when it is no follow-up)."""
-    users = [m["content"] for m in plain_history(earlier) if m["role"] == "user" and m["content"].strip()]
-    return users[-1] if users and is_follow_up(question) else ""
 
 
 class ChatHandlers:
@@ -89,9 +98,10 @@ class ChatHandlers:
     def respond(self, message: str, history: list[dict], lang: str,
                 answers: dict | None) -> Iterator[tuple[str, dict]]:
         """Yield (growing message, remembered answers); the last message carries the sources."""
-        answers = dict(answers or {})
+        answers = dict(answers) if isinstance(answers, dict) else {}
+        lang = lang if lang in ("de", "en") else DEFAULT_LANGUAGE
         try:
-            answer = self.bot.answer(message, plain_history(history))
+            answer = self.bot.answer(message, plain_history(history, answers))
         except FaqError as exc:
             yield f"⚠️ {render.esc(exc)}", answers
             return
@@ -100,7 +110,7 @@ class ChatHandlers:
             yield f"⚠️ {render.esc(t(lang, 'error.generic'))}", answers
             return
         if answer.abstained:
-            self._log_gap(message, answer, followed_question(message, history))
+            self._log_gap(message, answer, previous_question(history))
         *steps, final = render.stream_steps(answer, lang)
         for step in steps:
             yield step, answers
@@ -115,8 +125,9 @@ class ChatHandlers:
         The page sends liked=True/False for a thumb and "" when a thumb is clicked again (withdrawn);
         `rated` maps each rated message to its row, so a changed mind updates that row.
         Returns (status line, row id for a comment or None, new `rated`)."""
-        rated = dict(rated or {})
-        answer, key = self._answer_at(history, index, answers or {}, lang)
+        rated = dict(rated) if isinstance(rated, dict) else {}
+        answers = answers if isinstance(answers, dict) else {}
+        answer, key = self._answer_at(history, index, answers, lang)
         rating = 1 if liked in (True, "Like") else -1 if liked in (False, "Dislike") else 0
         row_id = rated.get(key)
         try:
@@ -125,9 +136,13 @@ class ChatHandlers:
                     self.store.withdraw(rated.pop(key))
                 return t(lang, "chat.withdrawn"), None, rated
             if row_id is None:
-                asked = max((i for i, m in enumerate(history[:index]) if m.get("role") == "user"), default=0)
-                row_id = self.store.record(answer.question, answer, rating, index_version=self.bot.index_version,
-                                           follows=followed_question(answer.question, history[:asked]))
+                # The question before this one: staff cannot read "Und was kostet das?" without it (the
+                # bot reads every question also with the conversation, so there is no follow-up flag).
+                asked = max((i for i, m in enumerate(history[:index])
+                             if isinstance(m, dict) and m.get("role") == "user"), default=0)
+                row_id = self.store.record(answer.question, answer, rating,
+                                           index_version=answer.index_version or self.bot.index_version,
+                                           follows=previous_question(history, asked))
                 rated[key] = row_id
             else:
                 self.store.rerate(row_id, rating)
@@ -139,14 +154,17 @@ class ChatHandlers:
 
     def on_like(self, history: list[dict], answers: dict, rated: dict, lang: str,
                 evt: gr.LikeData) -> tuple[str, int | None, dict]:
-        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        index = evt.index[0] if isinstance(evt.index, list | tuple) and evt.index else evt.index
+        if isinstance(index, bool) or not isinstance(index, int) or not isinstance(history, list):
+            return t(lang, "chat.rate_hint"), None, rated if isinstance(rated, dict) else {}
         return self.rate(history, index, evt.liked, answers, rated, lang)
 
     def send_comment(self, comment: str, row_id: int | None, lang: str) -> tuple[str, str]:
         """Attach the comment to the last thumb; return (status line, new comment box value)."""
-        if row_id is None:
+        comment = comment if isinstance(comment, str) else ""
+        if isinstance(row_id, bool) or not isinstance(row_id, int):
             return t(lang, "chat.rate_first"), comment
-        if not (comment or "").strip():
+        if not comment.strip():
             return t(lang, "chat.thanks"), ""
         try:
             self.store.add_comment(row_id, comment)
@@ -160,17 +178,17 @@ class ChatHandlers:
         content = message_text(history[index]) if 0 <= index < len(history) else ""
         key = render.message_key(content)
         if known := answers.get(key):
-            return answer_from_dict(known), f"{index}:{key}"
+            return answer_from_dict(known, lang), f"{index}:{key}"
         # Not remembered (e.g. an error message): keep what the page shows.
-        question = next((html.unescape(message_text(m)) for m in reversed(history[:index])
-                         if m.get("role") == "user"), "")
+        question = previous_question(history, max(index, 0))
         answer = Answer(question=question, text=render.strip_sources(content), language=lang, abstained=False)
         return answer, f"{index}:{key}"
 
     def _log_gap(self, question: str, answer: Answer, follows: str) -> None:
         try:
-            self.store.record_unanswered(question, answer, index_version=self.bot.index_version, follows=follows)
-        except FaqError as exc:
+            self.store.record_unanswered(question, answer, index_version=answer.index_version or self.bot.index_version,
+                                         follows=follows)
+        except FaqError as exc:  # FeedbackError (a value out of bounds) or FeedbackUnavailable
             log.warning("content gap not logged error=%s", exc)
 
 

@@ -13,7 +13,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 from bot.results import Answer, Citation, Hit
-from ui.texts import t
+from indexer.chunk import Chunk
+from ui.ranking import RankedSentence
+from ui.texts import number, t
 
 SOURCES_MARK = '<details class="faq-sources"'
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
@@ -84,8 +86,11 @@ def query_terms(query: str) -> list[str]:
 
 
 def highlight(text: str, query: str) -> str:
-    """Escaped `text` with every word of `query` (3+ letters, any case) wrapped in <mark>."""
-    flat = " ".join((text or "").split())
+    """Escaped `text` on one line, every word of `query` (3+ letters, any case) wrapped in <mark>."""
+    return _highlight(" ".join((text or "").split()), query)
+
+
+def _highlight(flat: str, query: str) -> str:
     terms = query_terms(query)
     if not terms:
         return esc(flat)
@@ -99,23 +104,91 @@ def highlight(text: str, query: str) -> str:
     return "".join(out)
 
 
-def render_hits(hits: Sequence[Hit], query: str, lang: str) -> str:
-    """A ranked table of passages with the query's words highlighted."""
+def mark_sentences(text: str, query: str, best: Sequence[str]) -> str:
+    """The passage, escaped, query words highlighted and its best sentences wrapped in <strong>."""
+    flat = " ".join((text or "").split())
+    pieces, last = [], 0
+    for sentence in sorted({s for s in best if s in flat}, key=flat.index):
+        at = flat.find(sentence, last)
+        if at < 0:
+            continue
+        pieces += [_highlight(flat[last:at], query),
+                   f'<strong class="faq-best">{_highlight(sentence, query)}</strong>']
+        last = at + len(sentence)
+    pieces.append(_highlight(flat[last:], query))
+    return "".join(pieces)
+
+
+def _source(c: Chunk, lang: str) -> str:
+    meta = " · ".join(esc(p) for p in (where(c.page, c.section, lang), c.date_label or c.date) if p)
+    return f"{_flat(c.title)}<br><small>{meta}</small>"
+
+
+def _table(caption: str, head: Sequence[str], rows: Sequence[str], css: str) -> str:
+    cells = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return (f'<div class="faq-scroll"><table class="{css}"><caption>{esc(caption)}</caption>'
+            f'<thead><tr>{cells}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _meter(share: float, label: str) -> str:
+    return (f'<meter class="faq-relevance" min="0" max="1" value="{max(0.05, min(1.0, share)):.2f}" '
+            f'title="{esc(label)}">{esc(label)}</meter>')
+
+
+def render_sentences(ranked: Sequence[RankedSentence], query: str, lang: str) -> str:
+    """The best answer sentences: rank, the sentence with its whole passage to unfold, relevance, source."""
+    if not ranked:
+        return f"<p>{esc(t(lang, 'hot.no_sentence'))}</p>"
+    rows = []
+    for n, r in enumerate(ranked, start=1):
+        label = t(lang, "hot.relevance", rank=n, n=len(ranked))
+        rows.append(f"<tr><td>{n}</td><td>{highlight(r.text, query)}"
+                    f'<details class="faq-passage"><summary>{esc(t(lang, "hot.passage"))}</summary>'
+                    f"{mark_sentences(r.hit.chunk.text, query, [r.text])}</details></td>"
+                    f"<td>{_meter(r.match, label)}</td><td>{_source(r.hit.chunk, lang)}</td></tr>")
+    head = [t(lang, k) for k in ("col.rank", "col.sentence", "col.relevance", "col.source")]
+    return _table(t(lang, "hot.sentences"), head, rows, "faq-hits faq-sentences")
+
+
+def render_hits(hits: Sequence[Hit], query: str, lang: str, best: Sequence[str] = ()) -> str:
+    """A ranked table of passages, the query's words highlighted and the best sentences in bold."""
     if not hits:
         return f"<p>{esc(t(lang, 'hot.no_hits'))}</p>"
-    head = "".join(f"<th>{esc(t(lang, k))}</th>" for k in
-                   ("col.rank", "col.passage", "col.document", "col.where", "col.date", "col.language",
-                    "col.score"))
+    top = max(h.score for h in hits)
+
+    def label(h: Hit) -> str:
+        return t(lang, "hot.relevance", rank=int(h.rank), n=len(hits))
+
     rows = []
     for h in hits:
         c = h.chunk
-        rows.append(f"<tr><td>{int(h.rank)}</td><td>{highlight(c.text, query)}</td><td>{_flat(c.title)}"
+        rows.append(f"<tr><td>{int(h.rank)}</td><td>{mark_sentences(c.text, query, best)}</td><td>{_flat(c.title)}"
                     f"<br><small>{_flat(c.source)}</small></td><td>{esc(where(c.page, c.section, lang))}</td>"
                     f"<td>{_flat(c.date_label or c.date)}</td><td>{esc(c.language.upper())}</td>"
-                    f"<td>{h.score:.3f}</td></tr>")
-    caption = esc(t(lang, "hot.hits", n=len(hits), query=" ".join(query.split())))
-    return (f'<table class="faq-hits"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+                    f"<td>{_meter(h.score / top if top > 0 else 1.0, label(h))}</td></tr>")
+    head = [t(lang, k) for k in ("col.rank", "col.passage", "col.document", "col.where", "col.date",
+                                 "col.language", "col.relevance")]
+    caption = t(lang, "hot.hits", n=number(len(hits), lang), query=" ".join(query.split()))
+    return _table(caption, head, rows, "faq-hits")
+
+
+def draft_from_sentences(ranked: Sequence[RankedSentence], lang: str, limit: int = 3) -> str:
+    """A plain-text draft from the best sentences, each with its source number (so it obeys the filters)."""
+    chosen = list(ranked)[:limit]
+    if not chosen:
+        return t(lang, "hot.no_draft")
+    numbers: dict[str, int] = {}
+    chunks: dict[int, Chunk] = {}
+    lines = []
+    for r in chosen:
+        n = numbers.setdefault(r.hit.chunk.id, len(numbers) + 1)
+        chunks[n] = r.hit.chunk
+        lines.append(f"{r.text} [{n}]")
+    out = [" ".join(lines), "", f"{t(lang, 'sources')}:"]
+    for n, c in chunks.items():
+        meta = ", ".join(p for p in (where(c.page, c.section, lang), c.date_label or c.date) if p)
+        out.append(f"[{n}] {c.title}" + (f" ({meta})" if meta else ""))
+    return "\n".join(out)
 
 
 def copy_text(answer: Answer, lang: str) -> str:

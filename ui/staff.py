@@ -1,95 +1,113 @@
-"""The staff tab: recent thumbs-down and content gaps as tables, and CSV exports."""
+"""The staff app's page (served only behind the login): feedback and content gaps with CSV exports,
+document management, and the hotline look-up.
+
+>>> blocks = create_staff_blocks(bot, store, settings, documents)    # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from bot.feedback import FeedbackStore, FeedbackUnavailable
-from ui.texts import DEFAULT_LANGUAGE, t
+from indexer.settings import Settings
+from ui import render
+from ui.documents import DocumentHandlers, build_documents_tab
+from ui.exports import KINDS
+from ui.hotline import HotlineHandlers, build_hotline_tab
+from ui.public import header, wire_language
+from ui.texts import DEFAULT_LANGUAGE, number, t
 
 log = logging.getLogger(__name__)
-NEGATIVE_COLUMNS = ("created_at", "question", "answer", "comment", "language", "index_version")
+NEGATIVE_COLUMNS = ("created_at", "question", "follows", "answer", "comment", "language", "index_version")
 GAP_COLUMNS = ("question", "times", "thumbs_down", "last_asked", "language")
 SNIPPET_CHARS = 300
+ROWS = 50  # the newest rows only: a refresh never loads the whole table
 
 
-def _cell(row: dict, column: str) -> str:
-    value = "" if row.get(column) is None else str(row[column])
+def _cell(row: dict, column: str, lang: str) -> str:
+    value = row.get(column)
+    if value is None:
+        return ""
     if column in ("created_at", "last_asked"):
-        return value[:16].replace("T", " ")  # UTC, to the minute
-    return value[:SNIPPET_CHARS]
+        return str(value)[:16].replace("T", " ")  # UTC, to the minute
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value, lang)
+    return str(value)[:SNIPPET_CHARS]
 
 
-def _table(rows: list[dict], columns: tuple[str, ...]) -> dict[str, Any]:
-    data = [[_cell(r, c) for c in columns] for r in rows]
-    return {"headers": list(columns), "data": data or [["" for _ in columns]]}
+def _table(rows: list[dict], columns: tuple[str, ...], lang: str) -> dict[str, Any]:
+    data = [[_cell(r, c, lang) for c in columns] for r in rows]
+    return {"headers": [t(lang, f"staff.col.{c}") for c in columns], "data": data or [["" for _ in columns]]}
 
 
-class StaffHandlers:
-    """Callbacks of the staff tab (plain methods). Exports go to a private temporary folder."""
+def export_links(lang: str) -> str:
+    links = " · ".join(f'<a href="/exports/{kind}.csv" download id="export-{kind}">'
+                       f'{render.esc(t(lang, f"staff.export_{kind}"))}</a>' for kind in KINDS)
+    return f"<p>{render.esc(t(lang, 'staff.exports'))} {links}</p>"
 
-    def __init__(self, store: FeedbackStore, export_dir: Path | None = None) -> None:
+
+class FeedbackHandlers:
+    """Callbacks of the feedback tab (plain methods)."""
+
+    def __init__(self, store: FeedbackStore) -> None:
         self.store = store
-        self.export_dir = export_dir
 
     def tables(self, lang: str) -> tuple[dict, dict, str]:
         """(thumbs-down table, content-gap table, status line)."""
+        lang = lang if lang in ("de", "en") else DEFAULT_LANGUAGE
         try:
-            negative, gaps, n = self.store.recent_negative(), self.store.content_gaps(), self.store.count()
-        except FeedbackUnavailable as exc:
+            negative = self.store.recent_negative(ROWS)
+            gaps, n = self.store.content_gaps(ROWS), self.store.count()
+        except FeedbackUnavailable as exc:  # its text names the file: for the log only
             log.warning("staff view cannot read feedback error=%s", exc)
-            return _table([], NEGATIVE_COLUMNS), _table([], GAP_COLUMNS), f"⚠️ {exc}"
-        return _table(negative, NEGATIVE_COLUMNS), _table(gaps, GAP_COLUMNS), t(lang, "staff.count", n=n)
-
-    def export(self, kind: str) -> str | None:
-        if self.export_dir is None:  # one private folder per app run
-            self.export_dir = Path(tempfile.mkdtemp(prefix="gocluster-feedback-"))
-        folder = self.export_dir
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        try:
-            return str(self.store.export_csv(folder / f"feedback-{kind}-{stamp}.csv", kind=kind))  # type: ignore[arg-type]
-        except FeedbackUnavailable as exc:
-            log.warning("export failed error=%s", exc)
-            raise gr.Error(str(exc)) from exc
-
-    def export_file(self, kind: str) -> Any:
-        """The export as an update that also shows the (initially hidden) file box."""
-        return gr.update(value=self.export(kind), visible=True)
+            return (_table([], NEGATIVE_COLUMNS, lang), _table([], GAP_COLUMNS, lang),
+                    f"⚠️ {t(lang, 'staff.unavailable')}")
+        return (_table(negative, NEGATIVE_COLUMNS, lang), _table(gaps, GAP_COLUMNS, lang),
+                t(lang, "staff.count", n=number(n, lang)))
 
 
-def build_staff_tab(handlers: StaffHandlers, lang_radio: gr.Radio, tab: gr.Tab) -> list[tuple[Any, Any]]:
-    """Lay out the staff view inside `tab`; tables load when the tab is opened or refreshed."""
+def build_feedback_tab(handlers: FeedbackHandlers, lang_radio: gr.Radio, tab: gr.Tab) -> list[tuple[Any, Any]]:
     lang = DEFAULT_LANGUAGE
     with gr.Row():
         refresh = gr.Button(t(lang, "staff.refresh"), scale=0, size="md", elem_id="staff-refresh")
-        status = gr.Markdown()
+        status = gr.Markdown(elem_id="staff-status")
     negative_title = gr.Markdown(f"### {t(lang, 'staff.negative')}")
     negative = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-negative",
-                            column_widths=["11%", "24%", "32%", "18%", "5%", "10%"])
+                            column_widths=["10%", "18%", "14%", "26%", "16%", "6%", "10%"])
     gaps_title = gr.Markdown(f"### {t(lang, 'staff.gaps')}")
     gaps = gr.Dataframe(interactive=False, wrap=True, elem_id="staff-gaps",
                         column_widths=["52%", "10%", "10%", "18%", "10%"])
-    with gr.Row():
-        buttons = {kind: gr.Button(t(lang, f"staff.export_{kind}"), size="sm")
-                   for kind in ("negative", "gaps", "all")}
-    file = gr.File(label=t(lang, "staff.file"), interactive=False, visible=False)
+    links = gr.HTML(export_links(lang), elem_id="staff-exports")
     gr.on([refresh.click, tab.select], handlers.tables, [lang_radio], [negative, gaps, status],
           api_name="ui_staff_tables", api_visibility="private")
-    for kind, button in buttons.items():
-        button.click(functools.partial(handlers.export_file, kind), None, file, api_name=f"ui_export_{kind}",
-                     api_visibility="private")
     return [
         (refresh, lambda lg: gr.update(value=t(lg, "staff.refresh"))),
         (negative_title, lambda lg: gr.update(value=f"### {t(lg, 'staff.negative')}")),
         (gaps_title, lambda lg: gr.update(value=f"### {t(lg, 'staff.gaps')}")),
-        (file, lambda lg: gr.update(label=t(lg, "staff.file"))),
-        *[(button, lambda lg, kind=kind: gr.update(value=t(lg, f"staff.export_{kind}")))
-          for kind, button in buttons.items()],
+        (links, lambda lg: gr.update(value=export_links(lg))),
     ]
+
+
+def create_staff_blocks(bot: Any, store: FeedbackStore, settings: Settings, documents: DocumentHandlers) -> gr.Blocks:
+    lang = DEFAULT_LANGUAGE
+    with gr.Blocks(title="go-cluster FAQ – intern", analytics_enabled=False) as blocks:
+        title, lang_radio = header(lang, "staff.title")
+        logout = gr.HTML(f'<a href="/logout" id="staff-logout">{render.esc(t(lang, "staff.logout"))}</a>')
+        with gr.Tabs():
+            with gr.Tab(t(lang, "tab.feedback"), id="feedback", elem_id="tab-feedback") as feedback_tab:
+                bindings = build_feedback_tab(FeedbackHandlers(store), lang_radio, feedback_tab)
+            with gr.Tab(t(lang, "tab.documents"), id="documents", elem_id="tab-documents") as documents_tab:
+                bindings += build_documents_tab(documents, lang_radio)
+            with gr.Tab(t(lang, "tab.hotline"), id="hotline", elem_id="tab-hotline") as hotline_tab:
+                bindings += build_hotline_tab(HotlineHandlers(bot), lang_radio, bot.documents)
+        tabs = [(feedback_tab, "tab.feedback"), (documents_tab, "tab.documents"), (hotline_tab, "tab.hotline")]
+        bindings += [(tab, lambda lg, key=key: gr.update(label=t(lg, key))) for tab, key in tabs]
+        bindings += [(title, lambda lg: gr.update(value=t(lg, "staff.title"))),
+                     (logout, lambda lg: gr.update(
+                         value=f'<a href="/logout" id="staff-logout">{render.esc(t(lg, "staff.logout"))}</a>'))]
+        wire_language(blocks, lang_radio, bindings)
+    blocks.queue(default_concurrency_limit=2, max_size=64)
+    return blocks

@@ -46,7 +46,7 @@ def test_a_100k_question_is_refused_and_the_message_names_the_limit():
     assert len(HUGE) > 100_000
     with pytest.raises(QuestionError, match=r"too long \(at most 2,000 characters\)") as err:
         clean_question(HUGE, LIMIT)
-    assert "höchstens 2,000 Zeichen" in str(err.value)
+    assert "höchstens 2.000 Zeichen" in str(err.value)  # German digit grouping in the German half
 
 
 def test_the_limit_counts_the_cleaned_question():

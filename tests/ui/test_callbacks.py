@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -13,11 +12,11 @@ from conftest import CHUNKS, GAP_WORD, FakeBot
 from bot.feedback import FeedbackStore, FeedbackUnavailable
 from indexer.settings import Settings
 from ui import render
-from ui.api import Api, answer_from_dict
+from ui.api import Api, BadRequest, answer_from_dict
 from ui.chat import ChatHandlers, plain_history, show_user_html_as_text
-from ui.demo import create_demo, is_loopback
 from ui.hotline import ALL, HotlineHandlers, document_choices
-from ui.staff import StaffHandlers
+from ui.public import create_public_blocks
+from ui.staff import FeedbackHandlers
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -67,6 +66,20 @@ def test_history_reaches_the_bot_as_plain_strings(fake_bot: FakeBot, store: Feed
     assert sent[1]["content"].startswith("Zu „Wer kann sich bewerben <b>?“")
     assert "Quellen" not in sent[1]["content"]
     assert plain_history([{"role": "system", "content": "x"}]) == []
+    assert "citations" not in sent[1]  # run_chat remembers no answer across turns
+
+
+def test_history_carries_the_citations_of_remembered_answers(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
+    list(handlers.respond("Und was kostet das?", history, "de", answers))  # as the page sends its state
+    _, sent = fake_bot.answer_calls[-1]
+    remembered = answers[render.message_key(history[1]["content"][0]["text"])]
+    assert [c["chunk_id"] for c in sent[1]["citations"]] == [c["chunk_id"] for c in remembered["citations"]]
+    assert sent[1]["citations"] and all(c["chunk_id"] for c in sent[1]["citations"])
+    assert "citations" not in sent[0]
+    forgotten = [{"role": "assistant", "content": "⚠️ Fehler"}]  # not remembered: text only
+    assert plain_history(forgotten, answers) == [{"role": "assistant", "content": "⚠️ Fehler"}]
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2_001])
@@ -178,6 +191,34 @@ def test_chatbot_shows_user_html_as_text_and_escapes_once() -> None:
     assert texts == [render.esc(SCRIPT), render.esc(SCRIPT), "<b>kept</b>"]
 
 
+# -- follow-ups ----------------------------------------------------------------------------------------
+def test_feedback_on_a_follow_up_keeps_the_question_it_follows(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    handlers = chat(fake_bot, store)
+    _, _, history = run_chat(handlers, "Wer kann sich bewerben?")
+    _, answers, history = run_chat(handlers, "Und was kostet das?", history)
+    handlers.rate(history, 3, False, answers, {}, "de")
+    [row] = store.recent_negative()
+    assert (row["question"], row["follows"]) == ("Und was kostet das?", "Wer kann sich bewerben?")
+    run_chat(handlers, f"Und das {GAP_WORD}?", history)  # an unanswered follow-up: logged as a gap with it
+    assert store.rows("gaps")[0]["follows"] == "Und was kostet das?"
+    _, answers, first = run_chat(handlers, "Eine erste Frage?")
+    handlers.rate(first, 1, False, answers, {}, "de")
+    assert store.recent_negative(1)[0]["follows"] is None  # no follow-up: nothing it follows
+
+
+@pytest.mark.parametrize("history", [None, "text", [1, None, "x"], [{"role": "user", "content": 5}]])
+def test_malformed_history_from_a_crafted_request_still_answers(fake_bot: FakeBot, store: FeedbackStore,
+                                                               history: object) -> None:
+    steps = list(chat(fake_bot, store).respond("Wer kann sich bewerben?", history, "xx", "no dict"))  # type: ignore[arg-type]
+    assert render.SOURCES_MARK in steps[-1][0]
+
+
+def test_like_event_with_nonsense_index_is_ignored(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    evt = gr.LikeData(None, {"index": "abc", "value": None, "liked": False})
+    status, row_id, rated = chat(fake_bot, store).on_like([], {}, {}, "de", evt)
+    assert status.startswith("Bewerten Sie") and row_id is None and rated == {} and store.count() == 0
+
+
 # -- hotline -------------------------------------------------------------------------------------------
 def test_hotline_filters_reach_bot_search(fake_bot: FakeBot) -> None:
     handlers = HotlineHandlers(fake_bot)
@@ -185,9 +226,36 @@ def test_hotline_filters_reach_bot_search(fake_bot: FakeBot) -> None:
     assert fake_bot.search_calls[0] == {"query": "Aufnahme Programm", "k": 5, "language": "de",
                                         "source": "webseite-de.txt"}
     assert "<mark>Aufnahme</mark>" in table and "flyer-en.txt" not in table
-    assert draft.startswith("Zu „Aufnahme Programm“") and "Quellen:" in draft
-    handlers.search("membership", ALL, ALL, 10, "en")
+    assert draft.startswith("Jedes Innovationscluster") and "Quellen:" in draft
+    _, draft = handlers.search("membership", ALL, ALL, 10, "en")
+    assert draft.startswith("Zu „membership“") and "Sources:" in draft  # no filter: the bot's own answer
     assert fake_bot.search_calls[-2] == {"query": "membership", "k": 10, "language": None, "source": None}
+
+
+def test_hotline_shows_ranked_sentences_with_passage_page_and_date(fake_bot: FakeBot) -> None:
+    table, _ = HotlineHandlers(fake_bot).search("Membership Germany", ALL, ALL, 5, "en")
+    sentences = table.split("Best-matching answer sentences", 1)[1].split("</table>", 1)[0]
+    assert "<mark>Membership</mark>" in sentences and "p. 2 · Who can join? · last revised March 2019" in sentences
+    assert '<details class="faq-passage">' in sentences and "<th>Relevance</th>" in sentences
+    assert "Score" not in table and "0.5" not in table.replace('value="0.5', "")  # a bar, not a number
+
+
+def test_hotline_draft_follows_the_filters(fake_bot: FakeBot) -> None:
+    handlers = HotlineHandlers(fake_bot)
+    # The bot's own answer cites a German and an English passage: with "English only" it cannot be used.
+    _, draft = handlers.search("Membership programme clusters", "en", ALL, 5, "en")
+    assert draft.startswith("Membership in the programme is open to all innovation clusters based in Germany. [1]")
+    assert "Excellent networking <flyer>" in draft and "Programm go-cluster" not in draft
+    _, draft = handlers.search("Aufnahme Programm", ALL, "webseite-de.txt", 5, "de")
+    assert "Excellent networking" not in draft and "[1] Programm go-cluster (Webseite)" in draft
+    _, draft = handlers.search("Beratung Coaching", "en", ALL, 5, "en")  # no English sentence has the words
+    assert draft == "Under these filters no passage answers the question."
+
+
+@pytest.mark.parametrize("k", ["abc", None, float("nan"), float("inf"), True, [3]])
+def test_hotline_k_from_a_crafted_request_falls_back_to_the_default(fake_bot: FakeBot, k: object) -> None:
+    HotlineHandlers(fake_bot).search("Aufnahme", ALL, ALL, k, "de")
+    assert fake_bot.search_calls[0]["k"] == 10
 
 
 def test_hotline_escapes_the_query_and_handles_empty_and_errors(fake_bot: FakeBot,
@@ -196,6 +264,7 @@ def test_hotline_escapes_the_query_and_handles_empty_and_errors(fake_bot: FakeBo
     table, _ = handlers.search(f"Aufnahme {SCRIPT}", ALL, ALL, 3, "de")
     assert "<script>" not in table and "&lt;script&gt;" in table
     assert handlers.search("   ", ALL, ALL, 3, "de") == ("", "")
+    assert handlers.search(None, ALL, ALL, 3, "de") == ("", "")
     from indexer.errors import QuestionError
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -212,26 +281,29 @@ def test_document_choices_come_from_the_bot(fake_bot: FakeBot) -> None:
 
 
 # -- staff ---------------------------------------------------------------------------------------------
-def test_staff_tables_and_export(fake_bot: FakeBot, store: FeedbackStore, tmp_path: Path) -> None:
+def test_staff_tables_have_headers_in_the_ui_language(fake_bot: FakeBot, store: FeedbackStore) -> None:
     handlers = chat(fake_bot, store)
     _, answers, history = run_chat(handlers, "Wer kann sich bewerben?")
     handlers.rate(history, 1, False, answers, {}, "de")
     run_chat(handlers, f"{GAP_WORD} morgen?")
-    staff = StaffHandlers(store, export_dir=tmp_path)
-    negative, gaps, status = staff.tables("en")
+    negative, gaps, status = FeedbackHandlers(store).tables("en")
+    assert negative["headers"] == ["Time (UTC)", "Question", "Follows", "Answer", "Comment", "Language",
+                                   "Index version"]
+    assert gaps["headers"] == ["Question", "Times asked", "Thumbs down", "Last asked (UTC)", "Language"]
     assert negative["data"][0][1] == "Wer kann sich bewerben?"
     assert gaps["data"][0][0] == f"{GAP_WORD} morgen?"
     assert status == "Stored feedback rows: 2"
-    path = Path(staff.export("all"))
-    with path.open(encoding="utf-8-sig") as fh:
-        assert len(list(csv.DictReader(fh))) == 2
+    negative, _, _ = FeedbackHandlers(store).tables("de")
+    assert negative["headers"][:3] == ["Zeit (UTC)", "Frage", "Folgt auf"]
+    assert not {"created_at", "thumbs_down", "Score"} & set(negative["headers"] + gaps["headers"])
 
 
-def test_staff_view_survives_an_unreadable_store(tmp_path: Path) -> None:
+def test_staff_view_survives_an_unreadable_store_without_showing_its_path(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    negative, _, status = StaffHandlers(FeedbackStore(blocker / "f.sqlite3")).tables("de")
-    assert status.startswith("⚠️") and negative["headers"][0] == "created_at"
+    negative, _, status = FeedbackHandlers(FeedbackStore(blocker / "f.sqlite3")).tables("de")
+    assert status == "⚠️ Die Rückmeldungen können gerade nicht gelesen werden."
+    assert str(tmp_path) not in status and negative["headers"][0] == "Zeit (UTC)"
 
 
 # -- API -----------------------------------------------------------------------------------------------
@@ -246,35 +318,84 @@ def test_api_functions(fake_bot: FakeBot, store: FeedbackStore) -> None:
     assert api.feedback("Wer kann sich bewerben?", answer, -1, "fehlt") == {"id": 1}
     with pytest.raises(gr.Error, match="Bitte geben Sie eine Frage ein"):
         api.ask(" ")
-    with pytest.raises(gr.Error, match="rating"):
+    with pytest.raises(gr.Error, match="Bewertung muss 1"):
         api.feedback("q", answer, 3)
+    with pytest.raises(gr.Error, match="Bewertung muss 1"):
+        api.feedback("q", answer, True)  # type: ignore[arg-type]
     api.ask(f"{GAP_WORD}?")
     assert store.content_gaps()[0]["question"] == f"{GAP_WORD}?"
 
 
-# -- the assembled app ---------------------------------------------------------------------------------
-def endpoints(demo: gr.Blocks) -> dict[str, object]:
-    return {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+@pytest.mark.parametrize("k", ["abc", None, float("nan"), float("inf"), 0, 51, 2.5, True, "5"])
+def test_api_search_refuses_a_bad_k(fake_bot: FakeBot, store: FeedbackStore, k: object) -> None:
+    with pytest.raises(gr.Error) as caught:
+        Api(fake_bot, store).search("Aufnahme", k)  # type: ignore[arg-type]
+    assert caught.value.message == "k muss eine ganze Zahl von 1 bis 50 sein."
+    assert fake_bot.search_calls == []
 
 
-def test_create_demo_exposes_named_endpoints_and_a_bounded_queue(fake_bot: FakeBot,
-                                                                 store: FeedbackStore) -> None:
+@pytest.mark.parametrize(("answer", "field"), [
+    ("text", None), ([], None), ({"text": 5}, "text"), ({"language": "x" * 60_000_000}, "language"),
+    ({"language": "fr"}, "language"), ({"abstained": "yes"}, "abstained"), ({"citations": "x"}, "citations"),
+    ({"citations": [{}] * 21}, "citations"), ({"citations": [7]}, "citations"),
+    ({"citations": [{"page": "drei"}]}, "citations.page"), ({"citations": [{"score": float("nan")}]},
+                                                              "citations.score"),
+    ({"citations": [{"quote": ["x"]}]}, "citations.quote"), ({"index_version": "v" * 101}, "index_version"),
+])
+def test_api_feedback_refuses_malformed_answers_in_one_line(fake_bot: FakeBot, store: FeedbackStore,
+                                                            answer: object, field: str | None) -> None:
+    with pytest.raises(gr.Error) as caught:
+        Api(fake_bot, store).feedback("Wer?", answer, -1)  # type: ignore[arg-type]
+    message = caught.value.message
+    assert "\n" not in message and len(message) < 200 and "Traceback" not in message
+    whole = "Die Antwort muss das Objekt sein, das /ask zurückgegeben hat."
+    assert (f"„{field}“" in message) if field else message == whole
+    assert store.count() == 0
+
+
+def test_api_messages_follow_the_ui_language(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    with pytest.raises(gr.Error) as caught:
+        Api(fake_bot, store, lang="en").search("x", "abc")  # type: ignore[arg-type]
+    assert caught.value.message == "k must be a whole number from 1 to 50."
+    with pytest.raises(BadRequest, match=r"20,000 characters"):
+        answer_from_dict({"text": 5}, "en")
+    with pytest.raises(BadRequest, match=r"20\.000 Zeichen"):
+        answer_from_dict({"text": 5}, "de")
+
+
+def test_api_never_shows_a_server_error_or_a_database_path(fake_bot: FakeBot, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    api = Api(fake_bot, BrokenStore(tmp_path / "f.sqlite3"))
+    answer = api.ask("Wer kann sich bewerben?")
+    with pytest.raises(gr.Error) as caught:
+        api.feedback("Wer?", answer, -1)
+    assert caught.value.message.startswith("Die Rückmeldung konnte gerade nicht gespeichert werden")
+    monkeypatch.setattr(fake_bot, "search", lambda *a, **k: {}["boom"])
+    with pytest.raises(gr.Error) as caught:
+        api.search("x", 3)
+    assert caught.value.message.startswith("Es ist ein Fehler aufgetreten")
+
+
+# -- the assembled public page -------------------------------------------------------------------------
+def endpoints(blocks: gr.Blocks) -> dict[str, object]:
+    return {fn.api_name: fn for fn in blocks.fns.values() if fn.api_name}
+
+
+def test_public_blocks_expose_named_endpoints_and_a_bounded_queue(fake_bot: FakeBot, store: FeedbackStore) -> None:
     settings = Settings(max_concurrency=3)
-    demo = create_demo(fake_bot, store, settings)
-    fns = endpoints(demo)
+    blocks = create_public_blocks(fake_bot, store, settings)
+    fns = endpoints(blocks)
     public = {name for name, fn in fns.items() if fn.api_visibility == "public"}
     assert public == {"ask", "search", "feedback"}
-    assert demo._queue.max_size == settings.max_queue and demo._queue.default_concurrency_limit == 3
+    assert blocks._queue.max_size == settings.max_queue and blocks._queue.default_concurrency_limit == 3
     updates = fns["ui_relabel"].fn("en")
     labels = {u.get("label") for u in updates} | {u.get("value") for u in updates}
-    assert {"Hotline search", "Review (internal)", "Send feedback", "go-cluster assistant"} <= labels
+    assert {"Hotline search", "Send feedback", "go-cluster assistant"} <= labels
     assert any("Answers come only from these documents" in str(v) for v in labels)
 
 
-def test_staff_tab_only_on_loopback_unless_asked(fake_bot: FakeBot, store: FeedbackStore) -> None:
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
-    assert not is_loopback("0.0.0.0") and not is_loopback("faq.example.org")
-    public = create_demo(fake_bot, store, Settings(host="0.0.0.0"))
-    assert "ui_staff_tables" not in endpoints(public)
-    forced = create_demo(fake_bot, store, Settings(host="0.0.0.0"), staff_view=True)
-    assert "ui_staff_tables" in endpoints(forced)
+def test_public_blocks_hold_no_staff_event(fake_bot: FakeBot, store: FeedbackStore) -> None:
+    names = set(endpoints(create_public_blocks(fake_bot, store, Settings(host="127.0.0.1"))))
+    assert not {n for n in names if n.startswith(("ui_staff", "ui_export", "ui_doc"))}
+    without_hotline = create_public_blocks(fake_bot, store, Settings(public_hotline=False))
+    assert "ui_hotline_search" not in endpoints(without_hotline)

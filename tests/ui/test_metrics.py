@@ -6,8 +6,9 @@ import urllib.request
 
 import openai
 import pytest
-from conftest import GAP_WORD, FakeBot, RunningApp, serve_public
+from conftest import GAP_WORD, FakeBot, RunningApp
 from prometheus_client.parser import text_string_to_metric_families
+from servers import serve_app
 
 from evaluation.loadtest import call
 from ui.metrics import Metrics, endpoint_label, outcome_label
@@ -27,7 +28,7 @@ def value(samples: dict, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def app(tmp_path) -> RunningApp:
-    with serve_public(FakeBot(), tmp_path / "f.sqlite3") as running:
+    with serve_app(FakeBot(), tmp_path / "f.sqlite3") as running:
         yield running
 
 
@@ -46,7 +47,8 @@ def test_each_surface_moves_its_metrics(app: RunningApp) -> None:
     call(app.url, "feedback", ["Wer kann sich bewerben?", answer, -1, "zu knapp"])
     call(app.url, "ask", [f"Wie wird das {GAP_WORD}?"])  # abstains: logged as a gap (rating 0)
     with pytest.raises(RuntimeError):
-        call(app.url, "feedback", ["q", answer | {"language": "fr"}, 1, ""])  # refused by the store
+        # passes ui/api.py's shape check, refused by the store (a cited id is no passage id)
+        call(app.url, "feedback", ["q", answer | {"citations": [{"chunk_id": "not-hex"}]}, 1, ""])
 
     after = scrape(app)
     assert value(after, "gocluster_answers_total", surface="v1", outcome="answered") == 1

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import openai
 import pytest
-from conftest import FakeBot, RunningApp, serve_public
+from conftest import FakeBot, RunningApp
+from servers import serve_app
 
 from evaluation import api_latency
 from evaluation.questions import load_questions
@@ -183,7 +184,7 @@ def test_same_answers_through_v1_and_ask_and_latency_figures(public_app: Running
 # -- with a token, and the gate (fake bot: plumbing only) ----------------------------------------------
 @pytest.fixture(scope="module")
 def token_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    with serve_public(FakeBot(), tmp_path_factory.mktemp("token") / "f.sqlite3", api_token="s3cret-token") as app:
+    with serve_app(FakeBot(), tmp_path_factory.mktemp("token") / "f.sqlite3", api_token="s3cret-token") as app:
         yield app
 
 

@@ -105,9 +105,56 @@ def test_hits_table() -> None:
     assert "&lt;i&gt;<mark>bewerben</mark>&lt;/i&gt;" in table
     assert "Webseite &lt;BMWi&gt;" in table and "<small>de.txt</small>" in table
     assert "<td>S. 3 · Aufnahme</td>" in table and "<td>undatiert</td>" in table
-    assert "<td>DE</td>" in table and "<td>0.877</td>" in table
+    assert "<td>DE</td>" in table and "0.877" not in table  # relevance is a bar with the rank, not the score
+    assert 'value="1.00" title="Relevanz: Rang 1 von 1"' in table
     assert "<script>" not in table and "\n" not in table
     assert render.render_hits([], "x", "en") == "<p>No results.</p>"
+
+
+def hit(text: str, rank: int, score: float, **changes: object) -> Hit:
+    values = {"source": "de.txt", "title": "Webseite", "language": "de", "ordinal": rank, "page": 3,
+              "section": "", "date_label": "Stand 2023"}
+    values.update(changes)
+    return Hit(chunk=Chunk.create(text=text, **values), score=score, rank=rank)  # type: ignore[arg-type]
+
+
+def test_relevance_bars_are_relative_to_the_best_hit() -> None:
+    table = render.render_hits([hit("Erste Stelle hier.", 1, 0.8), hit("Zweite Stelle dort.", 2, 0.2)], "x", "en")
+    assert 'value="1.00" title="Relevance: rank 1 of 2"' in table
+    assert 'value="0.25" title="Relevance: rank 2 of 2"' in table
+
+
+def test_best_sentences_are_bold_in_their_passage_and_spaces_survive() -> None:
+    text = "Erster Satz ohne Bezug. Die Aufnahme ist an Kriterien gebunden. Dritter Satz."
+    out = render.mark_sentences(text, "Aufnahme", ["Die Aufnahme ist an Kriterien gebunden."])
+    assert out == ('Erster Satz ohne Bezug. <strong class="faq-best">Die <mark>Aufnahme</mark> ist an Kriterien'
+                   " gebunden.</strong> Dritter Satz.")
+
+
+def test_answer_sentences_table_and_draft() -> None:
+    from ui.ranking import rank_sentences
+
+    hits = [hit("Allgemeines zum Programm steht hier. Jedes Cluster kann sich um die Aufnahme bewerben.", 1, 0.9),
+            hit("Membership is open to all clusters.", 2, 0.5, source="en.txt", title="Flyer <x>", language="en",
+                page=None, section="Who can join?", date_label="March 2019")]
+    ranked = rank_sentences(hits, "Wer kann sich um die Aufnahme bewerben?")
+    assert [r.text for r in ranked] == ["Jedes Cluster kann sich um die Aufnahme bewerben."]
+    table = render.render_sentences(ranked, "Aufnahme bewerben", "de")
+    assert "<caption>Antwortsätze, die am besten passen</caption>" in table
+    assert "<th>Antwortsatz</th><th>Relevanz</th><th>Quelle</th>" in table
+    assert "Webseite<br><small>S. 3 · Stand 2023</small>" in table and "<summary>Ganze Textstelle</summary>" in table
+    assert render.draft_from_sentences(ranked, "de").splitlines() == [
+        "Jedes Cluster kann sich um die Aufnahme bewerben. [1]", "", "Quellen:", "[1] Webseite (S. 3, Stand 2023)"]
+    assert render.draft_from_sentences([], "en") == "Under these filters no passage answers the question."
+    assert render.render_sentences([], "x", "en").startswith("<p>No sentence contains the search terms")
+
+
+def test_numbers_are_written_the_german_way_in_german() -> None:
+    from ui.texts import number
+
+    assert (number(2000, "de"), number(2000, "en"), number(12, "de")) == ("2.000", "2,000", "12")
+    many = [hit(f"Stelle {i}.", i, 1.0 / i) for i in range(1, 3)]
+    assert "<caption>2 Treffer" in render.render_hits(many, "x", "de")
 
 
 def test_copy_text_is_plain_with_numbered_sources() -> None:
