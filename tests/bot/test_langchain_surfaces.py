@@ -54,7 +54,7 @@ def test_runnable_batch_answers_and_abstains(real_bot) -> None:
     answers = runnable.batch(["Wer darf sich bewerben?", {"question": "Who may apply?"},
                               "Wie wird das Wetter morgen in Berlin?"])
     assert [a["language"] for a in answers] == ["de", "en", "de"]
-    assert not answers[0]["abstained"] and "Innovationscluster aus Deutschland" in answers[0]["text"]
+    assert not answers[0]["abstained"] and answers[0]["citations"]
     assert answers[0]["citations"][0]["n"] == 1 and "[1]" in answers[0]["text"]
     assert answers[0]["index_version"] == real_bot.index_version
     assert answers[2]["abstained"] and not answers[2]["citations"]
