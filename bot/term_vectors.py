@@ -20,6 +20,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 KEEP = 8  # newest files kept: one per glossary/model seen recently, ~200 kB each
+PROBE_COSINE = 0.999  # same model and engine give 1.0; the two backends of one model agree to >= 0.999
 
 
 class TermVectorCache:
@@ -36,7 +37,14 @@ class TermVectorCache:
         return self.folder / f"{hashlib.sha256(key).hexdigest()[:20]}.npy"
 
     def get_or_compute(self, terms: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The terms' vectors from the file, or computed (and written). A file is trusted only if the first
+        term embeds as stored; that one call also loads the model now, not at the first question."""
         vectors = self.load(terms)
+        if vectors is not None and terms:
+            probe = np.asarray(encode(terms[:1]), dtype=np.float32)[0]
+            if float(probe @ vectors[0]) < PROBE_COSINE:
+                log.warning("term vectors in %s do not match the model: recomputed", self.path(terms).name)
+                vectors = None
         if vectors is None:
             vectors = np.asarray(encode(terms), dtype=np.float32)
             self.save(terms, vectors)

