@@ -12,9 +12,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conversation_stub import Conversation, Turn
 
 from bot.results import Answer, Citation
+from evaluation.conversations import Conversation, Turn
 from evaluation.gate import THRESHOLDS, check_gate
 from evaluation.questions import Question
 from evaluation.report import write_report
