@@ -86,3 +86,10 @@ def test_malformed_citations_are_ignored(citations, expected):
     found = {r.kind: r for r in readings(FOLLOW_UP, history)}
     assert found["previous question"].history_chunks == expected
     assert ("previous passages" in found) == bool(expected)
+
+
+def test_history_is_cleaned_like_a_question():
+    history = [user("Wer darf sich \ud800be\u00adwer\u200bben?\x00"), user("\x00\u200b")]
+    found = readings(FOLLOW_UP, history)
+    assert [r.text for r in found] == [FOLLOW_UP, f"Wer darf sich bewerben? {FOLLOW_UP}"]
+    found[-1].text.encode("utf-8")  # no lone surrogate left for the tokenizer
