@@ -17,6 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.question import clean_question
+from indexer.errors import QuestionError
+
 MAX_TURNS = 20  # only the end of a long conversation matters; bounds the work per question
 MAX_CHARS = 2_000
 
@@ -62,8 +65,18 @@ def _turns(history: Sequence[dict] | None) -> list[dict]:
     if not history or not isinstance(history, list | tuple):
         return []
     turns = [t for t in list(history)[-MAX_TURNS:] if isinstance(t, dict) and t.get("role") in ("user", "assistant")
-             and isinstance(t.get("content"), str) and t["content"].strip()]
-    return [dict(t, content=t["content"][:MAX_CHARS]) for t in turns]
+             and isinstance(t.get("content"), str)]
+    cleaned = [dict(t, content=_clean(t["content"])) for t in turns]
+    return [t for t in cleaned if t["content"]]
+
+
+def _clean(text: str) -> str:
+    """History comes from outside like the question: the same cleaning (a lone surrogate crashes the
+    tokenizer), cut to MAX_CHARS."""
+    try:
+        return clean_question(text[:MAX_CHARS], MAX_CHARS)
+    except QuestionError:
+        return ""
 
 
 def _cited_chunks(turns: list[dict]) -> tuple[str, ...]:

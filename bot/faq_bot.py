@@ -157,7 +157,9 @@ class FaqBot:
         kinds: set[Kind] = best.view.kinds
         chosen = self.writer.choose(best.ranked, self.policy.threshold, kinds)
         evidence = " ".join(f"{s.candidate.chunk.section} {s.candidate.text}" for s in chosen)
-        missing = self.policy.missing_figure(best.reading.question, evidence)
+        # The question as asked too: a typo correction must not read an amount away ("Euro" -> "eure").
+        missing = self.policy.missing_figure(result.question, evidence) or \
+            self.policy.missing_figure(best.reading.question, evidence)
         if missing:
             result.notes.append(f"not stated in the documents: {missing}")
             return None

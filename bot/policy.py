@@ -23,12 +23,14 @@ _INJECTION = re.compile(
 _PERSONAL = re.compile(r"\b(home address|private (address|phone|number)|privatadresse|privatanschrift|wohnadresse|"
                        r"handynummer|mobile number|geburtsdatum|date of birth|birthday|geburtstag|"
                        r"how old is|wie alt ist|gehalt von|salary of|verdient (er|sie)|earns?\b)", re.IGNORECASE)
+# Fees and deadlines also inside German compounds ("Teilnahmegebühr", "Bewerbungsfrist").
 _AMOUNT_Q = re.compile(r"\b(wie hoch|how much is|how high|betrag|euro\b|eur\b|gebühr\w*|gebuehr\w*|fees?\b|"
                        r"mitgliedsbeitr\w*|beitrag|preis|price|förderhöhe|funding amount|zuschuss|grant amount|"
                        r"fördergeld\w*|foerdergeld\w*|budget\w*|fördersumme|how much (money|funding)|"
-                       r"wie viel (geld|förderung)|salary|gehalt)|€", re.IGNORECASE)
+                       r"wie viel (geld|förderung)|salary|gehalt)|€|"
+                       r"gebühr|gebuehr", re.IGNORECASE)
 _MONEY = re.compile(r"\d[\d.,]*\s?(€|eur\b|euro|mio|million)|€\s?\d", re.IGNORECASE)
-_DEADLINE_Q = re.compile(r"\b(deadline|frist|bewerbungsschluss|einsendeschluss|stichtag|closing date)", re.IGNORECASE)
+_DEADLINE_Q = re.compile(r"\b(deadline|bewerbungsschluss|einsendeschluss|stichtag|closing date)|frist", re.IGNORECASE)
 # German months are capitalised ("31. März 2024"), and so is a sentence's first word ("Jederzeit ...").
 _FULL_DATE = re.compile(r"\b\d{1,2}\.\s?(\d{1,2}\.|[A-Za-zÄÖÜäöü]+)\s?\d{4}|\b\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+ \d{4}|"
                         r"[Jj]ederzeit|[Aa]t any time")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot.conversation import readings
 from bot.faq_bot import UNSUPPORTED_NOTE
 from bot.question import clean_question, detect_language
+from bot.results import Answer
 from indexer.errors import QuestionError
 
 LIMIT = 2_000
@@ -135,9 +136,16 @@ ODD_QUESTIONS = ["Wer\x00darf\x00sich bewerben?", "Wer darf sich bewerben? 🤔�
                  SCRIPT, "Wer darf sich \ud800 bewerben?", "🤔🤔🤔", "?" * 500, "Z̷̢̛a̸̡l̶g̵o̷ " * 40]
 
 
-def assert_normal_answer(bot) -> None:
+@pytest.fixture(scope="module")
+def normal(real_bot) -> Answer:
+    """The answer to a normal question before any bad one: what the bot must still say afterwards (whether
+    that answer is right is test_answers.py's business)."""
+    return real_bot.answer(NORMAL)
+
+
+def assert_normal_answer(bot, normal: Answer) -> None:
     answer = bot.answer(NORMAL)
-    assert not answer.abstained and "Innovationscluster aus Deutschland" in answer.text
+    assert (answer.text, answer.abstained, answer.citations) == (normal.text, normal.abstained, normal.citations)
 
 
 def assert_well_formed(answer) -> None:
@@ -148,38 +156,38 @@ def assert_well_formed(answer) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("raw", ["", "   \n\t", "\x00\u200b"])
-def test_the_bot_refuses_an_empty_question_and_goes_on(real_bot, raw):
+def test_the_bot_refuses_an_empty_question_and_goes_on(real_bot, normal, raw):
     with pytest.raises(QuestionError, match="Please enter a question"):
         real_bot.answer(raw)
     with pytest.raises(QuestionError, match="Please enter a question"):
         real_bot.search(raw)
-    assert_normal_answer(real_bot)
+    assert_normal_answer(real_bot, normal)
 
 
 @pytest.mark.slow
-def test_the_bot_refuses_a_100k_question_and_goes_on(real_bot):
+def test_the_bot_refuses_a_100k_question_and_goes_on(real_bot, normal):
     limit = f"{real_bot.max_question_chars:,}"
     with pytest.raises(QuestionError, match=f"at most {limit} characters"):
         real_bot.answer(HUGE)
     with pytest.raises(QuestionError, match=f"at most {limit} characters"):
         real_bot.search(HUGE)
-    assert_normal_answer(real_bot)
+    assert_normal_answer(real_bot, normal)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("raw", ODD_QUESTIONS)
-def test_odd_questions_do_not_crash_the_bot(real_bot, raw):
+def test_odd_questions_do_not_crash_the_bot(real_bot, normal, raw):
     assert_well_formed(real_bot.answer(raw))
     assert_well_formed(real_bot.answer(raw, [{"role": "user", "content": raw}]))
     real_bot.search(raw)
-    assert_normal_answer(real_bot)
+    assert_normal_answer(real_bot, normal)
 
 
 @pytest.mark.slow
-def test_control_characters_do_not_change_the_answer(real_bot):
+def test_control_characters_do_not_change_the_answer(real_bot, normal):
     answer = real_bot.answer("Wer\x00darf\x00sich be\u00adwer\u200bben?")
     assert answer.question == NORMAL
-    assert "Innovationscluster aus Deutschland" in answer.text
+    assert (answer.text, answer.citations) == (normal.text, normal.citations)
 
 
 @pytest.mark.slow
@@ -197,22 +205,23 @@ def test_html_in_a_question_comes_back_as_plain_text(real_bot):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="abstains: the markup dilutes the question's keyword coverage")
+@pytest.mark.xfail(strict=True, reason="abstains: the selector's probability stays below the threshold")
 def test_html_around_a_real_question_still_gets_the_answer(real_bot):
     assert "Innovationscluster aus Deutschland" in real_bot.answer(SCRIPT).text
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="answers with unrelated German passages (e.g. 'Erhöhung der "
-                                        "internationalen Sichtbarkeit ...') instead of abstaining")
+@pytest.mark.xfail(strict=True, reason="answers with unrelated German passages (the programme's aims: "
+                                       "'Unterstützung der leistungsfähigsten nationalen Innovationscluster ...') "
+                                       "instead of abstaining")
 def test_a_chinese_question_the_bot_cannot_read_abstains(real_bot):
     assert real_bot.answer(CHINESE).abstained
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("raw", INJECTIONS)
-def test_prompt_injection_abstains_with_the_contact(real_bot, raw):
+def test_prompt_injection_abstains_with_the_contact(real_bot, normal, raw):
     answer = real_bot.answer(raw)
     assert answer.abstained and not answer.citations
     assert "+49 30 310078-387" in answer.text and "500" not in answer.text
-    assert_normal_answer(real_bot)
+    assert_normal_answer(real_bot, normal)

@@ -96,3 +96,10 @@ def test_calibrated_costs_replace_the_defaults():
     found = {r.kind: r for r in readings("Und was kostet das?", history, {"previous question": 0.3})}
     assert found["previous question"].cost == 0.3
     assert found["alone"].cost == 0.0
+
+
+def test_history_is_cleaned_like_a_question():
+    history = [user("Wer darf sich \ud800be\u00adwer\u200bben?\x00"), user("\x00\u200b")]
+    found = readings(FOLLOW_UP, history)
+    assert [r.text for r in found] == [FOLLOW_UP, f"Wer darf sich bewerben? {FOLLOW_UP}"]
+    found[-1].text.encode("utf-8")  # no lone surrogate left for the tokenizer

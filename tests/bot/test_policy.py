@@ -43,6 +43,9 @@ def test_ordinary_questions_are_not_refused(question):
     ("How much is the membership fee?", "The fee is 500 euros.", None),
     ("Wie hoch ist die Förderhöhe?", "Die Förderung beträgt bis zu 1,5 Mio. pro Jahr.", None),
     ("Gibt es eine Frist?", "Die Aufnahme ist möglich.", "deadline"),
+    ("Gibt es eine Bewerbungsfrist?", "Die Aufnahme ist möglich.", "deadline"),  # inside a compound
+    ("Gibt es eine Bewerbungsfrist?", "Anträge können jederzeit eingereicht werden.", None),
+    ("Gibt es eine Teilnahmegebühr?", "Die Teilnahme ist für Mitglieder offen.", "amount"),
     ("Gibt es eine Frist?", "Anträge können jederzeit eingereicht werden.", None),
     ("Gibt es eine Frist?", "Jederzeit können Anträge eingereicht werden.", None),
     ("Bis wann läuft die Frist?", "Die Frist endet am 31. März 2024.", None),
