@@ -122,8 +122,20 @@ def kind_match(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return float(any(has_kind(text, k) for k in q.kinds - {Kind.YESNO}))
 
 
-def kind_missing(q: QuestionView, c: Candidate, ctx: Context) -> float:
-    return kind_asked(q, c, ctx) * (1.0 - kind_match(q, c, ctx))
+def _kinds_missing(kinds: set[Kind], c: Candidate) -> float:
+    text = _unit_text(c)
+    return float(bool(kinds) and not any(has_kind(text, k) for k in kinds))
+
+
+def person_missing(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """"Who" asked, no name in the unit. Apart from the other kinds, since "who may apply" asks for a kind
+    of applicant rather than a name: how much a missing name weighs is learned, not assumed."""
+    return _kinds_missing(q.kinds & {Kind.PERSON}, c)
+
+
+def fact_missing(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """A date, place, number or way of contact asked, and none in the unit."""
+    return _kinds_missing(q.kinds - {Kind.YESNO, Kind.PERSON}, c)
 
 
 def yes_no_evidence(q: QuestionView, c: Candidate, ctx: Context) -> float:
@@ -194,7 +206,7 @@ def dated(q: QuestionView, c: Candidate, ctx: Context) -> float:
 FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     dense, dense_margin, dense_rank, passage_rank, passage_dense, keyword_coverage, context_coverage,
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
-    kind_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language, dense_if_unsupported,
+    person_missing, fact_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language, dense_if_unsupported,
     length, is_list, is_item, is_label, is_question, pronoun_subject, from_history, recency, dated)}
 
 

@@ -38,7 +38,15 @@ STOPWORDS = frozenset([
     "got", "must", "shall", "please", "exactly", "actually", "ist", "ja", "kann", "koennen", "man", "mit",
     "nach", "nicht", "noch", "nur", "ob", "oder", "sein", "seit", "sich", "sie", "sind", "so", "ueber", "um",
     "und", "uns", "unter", "vom", "von", "vor", "war", "was", "welche", "welcher", "welches", "wenn", "wer",
-    "werden", "wie", "wir", "wird", "wo", "zu", "zum", "zur"
+    "werden", "wie", "wir", "wird", "wo", "zu", "zum", "zur",
+    # Question words and their inflections: "wann" or "welchen" is as empty as "when" (else every such
+    # question misses a rare word the documents never use).
+    "wann", "warum", "wieso", "weshalb", "wozu", "wofuer", "womit", "wohin", "woher", "wieviel", "wieviele",
+    "welchen", "welchem", "wem", "wen", "wessen", "whose", "whats", "whos", "hows", "whens", "wheres",
+    # pronouns and determiners the list above has only some forms of
+    "dein", "deine", "deinen", "deinem", "deiner", "mein", "meine", "meinen", "meinem", "meiner", "unser",
+    "unsere", "unseren", "unserem", "unserer", "euer", "eure", "euch", "ihnen", "ihren", "ihrem", "ihrer",
+    "sein", "seine", "seinen", "seinem", "seiner", "jemand", "us", "i", "im", "ive", "theirs", "ours"
 ])
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG to stderr

@@ -29,7 +29,8 @@ DEFAULT_SELECTOR = Path(__file__).with_name("selector.json")
 FORMAT = 2
 # Question-level features: the ranking's own, then the top unit's (names from bot/features.py).
 RANKING_FEATURES = ("top_score", "margin", "top_share")
-TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "kind_missing")
+TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "person_missing",
+                     "fact_missing")
 
 
 class SelectorError(FaqError):

@@ -2,7 +2,9 @@
 
 "welche kriterein gelten" -> "welche kriterien gelten". Only words of four letters or more that are
 neither in the corpus vocabulary nor common question words are touched, and only within a small edit
-distance (1 up to six letters, 2 beyond); of equally near words the more frequent one wins. The
+distance (1 up to six letters, 2 beyond); of equally near words the more frequent one wins. A typo
+rarely hits the first letter, so the nearest word must share it ("hoch" is never read as "noch"), and a
+word that is a corpus word with another ending is an inflection, not a typo ("erreiche" stays). The
 answer says what it read ("Gelesen als: ...").
 
 >>> SpellingCorrector({"kriterien": 5, "gelten": 2}).correct("welche kriterein gelten")
@@ -26,12 +28,14 @@ _TYPED = re.compile(r"[^\W\d_](?:[^\W\d_]|-)*[^\W\d_]|[^\W\d_]", re.UNICODE)
 # Question words that rarely stand in programme documents but must never be "corrected".
 _QUESTION_WORDS = """
 wann warum wieso weshalb welche welcher welches wofür wozu woher wohin womit worum kostet kosten kostenlos
-bekomme bekommen erhalten brauche brauchen lohnt bringt bringen mitmachen teilnehmen gratis umsonst zahlen
+euro bekomme bekommen erhalten brauche brauchen lohnt bringt bringen mitmachen teilnehmen gratis umsonst zahlen
 bezahlen möchte möchten würde würden könnte könnten sollte sollten nochmal bitte danke hallo moin
 what which where whose whom does doesn didn would could should might about tell explain give list need
 want join apply free cost costs pay paid thanks hello please many much long often since
 """
 QUESTION_WORDS = frozenset(fold(w) for w in _QUESTION_WORDS.split())
+# Endings that turn one German or English word form into another ("erreiche" / "erreichen").
+_ENDINGS = ("e", "n", "s", "t", "en", "er", "es", "em", "st", "et", "ed")
 
 
 class SpellingCorrector:
@@ -74,8 +78,12 @@ class SpellingCorrector:
         folded = fold(word)
         if len(folded) < 4 or folded in self.counts or folded in self.protected or "-" in word:
             return None
+        if any(folded + e in self.counts or (folded.endswith(e) and folded[: -len(e)] in self.counts)
+               for e in _ENDINGS):
+            return None
         limit = 1 if len(folded) <= 6 else 2
         found = extract(folded, self.words, scorer=Levenshtein.distance, score_cutoff=limit, limit=20)
+        found = [f for f in found if f[0][0] == folded[0]]
         if not found:
             return None
         best = min(found, key=lambda f: (f[1], -self.counts[f[0]], f[0]))[0]

@@ -206,6 +206,9 @@ def train_examples(examples: list[Example], files: list[str]) -> Selector:
         probs[held] = np.where(has[held], 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), 0.0)
     outcomes = [(float(p), bool(r), e.question.answerable) for p, r, e in zip(probs, right, examples, strict=True)]
     threshold, oof = choose_threshold(outcomes)
+    answerable = [e.question.answerable for e in examples]
+    # Threshold-free: how often the answer written from an out-of-fold ranking would be right.
+    oof["right_if_always_answering"] = round(float(right[answerable].mean()), 4) if any(answerable) else 0.0
     ranker = fit_ranker(examples)
     answerability = fit_logistic(rows[has], right[has].astype(float), top_names)
     labels = np.concatenate([e.labels for e in examples])

@@ -49,8 +49,8 @@ def make_bot(one_hot_index):
     return make
 
 
-# "hoch" and "Euro" are not in this vocabulary; "noch" and "eure" are one edit away
-MISREADING = SpellingCorrector({"noch": 5, "eure": 5, "teilnahme": 3})
+# "hoch" is not in this vocabulary; "hock" is one edit away (and "Euro" is a protected question word)
+MISREADING = SpellingCorrector({"hock": 5, "teilnahme": 3})
 
 
 def test_a_question_without_a_figure_is_answered(make_bot):
@@ -64,4 +64,4 @@ def test_an_amount_the_evidence_does_not_state_is_not_answered_even_when_misread
     assert answer.abstained and not answer.citations
     assert "not stated in the documents: amount" in answer.notes
     if spelling is MISREADING:
-        assert answer.read_as == "Wie noch ist die Teilnahmegebühr in eure?"
+        assert answer.read_as == "Wie hock ist die Teilnahmegebühr in Euro?"

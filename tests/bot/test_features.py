@@ -110,8 +110,11 @@ CASES: dict[str, tuple[Case, Case]] = {
                    Case("Kann man sich bewerben?", cand(ADMISSION, MEMBERS), 0.0)),  # yes/no only: no kind
     "kind_match": (Case(WHEN, cand(ADMISSION, MEMBERS), 1.0),
                    Case(WHEN, cand(ADMISSION, ELIGIBLE), 0.0)),
-    "kind_missing": (Case(WHEN, cand(ADMISSION, ELIGIBLE), 1.0),
+    "fact_missing": (Case(WHEN, cand(ADMISSION, ELIGIBLE), 1.0),
                      Case(WHEN, cand(ADMISSION, MEMBERS), 0.0)),
+    "person_missing": (Case("Wer leitet das Programm?", cand(ADMISSION, ELIGIBLE), 1.0),
+                       Case("Wer leitet das Programm?", cand(ADMISSION, "Das Programm leitet Dr. Anna Schmidt."),
+                            0.0)),
     "yes_no_evidence": (Case("Können sich nur Cluster aus Deutschland bewerben?",
                              cand(ADMISSION, "Nur Cluster aus Deutschland sind zugelassen."), 1.0),
                         Case("Welche Cluster aus Deutschland bewerben sich?",
@@ -159,6 +162,12 @@ def test_the_feature_is_higher_on_its_positive_case(name, keywords):
         if case.expected is not None:
             assert got == pytest.approx(case.expected), (name, case.question, case.candidate.text)
     assert high > low, (name, high, low)
+
+
+def test_a_missing_name_and_a_missing_date_are_apart(keywords):
+    # the selector learns how much each weighs: "who may apply" asks for a kind of applicant, not a name
+    assert value("fact_missing", Case("Wer leitet das Programm?", cand(ADMISSION, ELIGIBLE)), keywords) == 0.0
+    assert value("person_missing", Case(WHEN, cand(ADMISSION, ELIGIBLE)), keywords) == 0.0
 
 
 def test_coverage_reads_the_sentence_that_introduces_a_list_item(keywords):

@@ -56,15 +56,27 @@ def test_words_too_far_from_the_corpus_short_or_hyphenated_are_untouched(speller
 
 
 def test_protected_words_are_never_corrected():
-    speller = SpellingCorrector({"clusterplattformen": 3}, protected=["Clusterplattform"])
-    assert speller.correct("Was ist die Clusterplattform?") == ("Was ist die Clusterplattform?", [])
-    assert SpellingCorrector({"clusterplattformen": 3}).correct("Clusterplattform")[0] == "clusterplattformen"
+    speller = SpellingCorrector({"kriterien": 3}, protected=["Kriterein"])
+    assert speller.correct("Welche Kriterein?") == ("Welche Kriterein?", [])
+    assert SpellingCorrector({"kriterien": 3}).correct("Kriterein")[0] == "kriterien"
+
+
+def test_a_corpus_word_with_another_ending_is_an_inflection_not_a_typo():
+    speller = SpellingCorrector({"erreichen": 3, "clusterplattformen": 2, "mitglied": 4})
+    assert speller.correct("Wie erreiche ich die Clusterplattform?") == (
+        "Wie erreiche ich die Clusterplattform?", [])
+    assert speller.correct("Mitglieds")[1] == []
+
+
+def test_the_first_letter_of_a_typo_is_kept():
+    assert SpellingCorrector({"nase": 5}).correct("Hase") == ("Hase", [])
+    assert SpellingCorrector({"eure": 5}).correct("Euro") == ("Euro", [])  # a question word in cost questions
 
 
 def test_of_equally_near_words_the_more_frequent_wins_then_the_first_in_order():
-    assert SpellingCorrector({"haus": 5, "maus": 1}).correct("baus") == ("haus", [("baus", "haus")])
-    assert SpellingCorrector({"haus": 1, "maus": 5}).correct("baus") == ("maus", [("baus", "maus")])
-    assert SpellingCorrector({"tatze": 1, "katze": 1}).correct("batze")[0] == "katze"
+    assert SpellingCorrector({"haus": 5, "hais": 1}).correct("hays") == ("haus", [("hays", "haus")])
+    assert SpellingCorrector({"haus": 1, "hais": 5}).correct("hays") == ("hais", [("hays", "hais")])
+    assert SpellingCorrector({"karte": 1, "kante": 1}).correct("kaete")[0] == "kante"
 
 
 def test_a_nearer_word_wins_over_a_more_frequent_one():

@@ -125,7 +125,9 @@ def test_the_figures_page_keeps_its_numbers_as_label_value_lines(brochures):
 def test_soft_hyphens_and_line_end_hyphens_are_joined(brochures):
     folder, _, docs = brochures
     raw = "\n".join(page.extract_text() for page in PdfReader(folder / DE).pages)
-    soft = re.findall(r"(\w+)\u00ad\n(\w+)", raw)
+    # Where a word breaks across a page, pypdf's next line is the running header, not the word's rest;
+    # such pairs say nothing about joining, and the rest of a German word starts in lower case.
+    soft = [(a, b) for a, b in re.findall(r"(\w+)\u00ad\n(\w+)", raw) if b[0].islower()]
     assert len(soft) > 50  # the fixture really breaks words with U+00AD
     text = texts(docs[DE])
     assert "\u00ad" not in text

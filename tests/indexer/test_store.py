@@ -76,7 +76,9 @@ def test_write_then_load_returns_the_same_chunks_and_vectors(index_dir):
     np.testing.assert_allclose(loaded.vectors(), make_vectors(), rtol=1e-6)
     assert loaded.manifest["dimension"] == DIM and loaded.manifest["ntotal"] == 3
     assert loaded.version.startswith("2024-05-01T12:00:00Z/")
-    assert sorted(p.name for p in loaded.path.iterdir()) == ["chunks.jsonl", "index.faiss", "manifest.json"]
+    assert sorted(p.name for p in loaded.path.iterdir()) == [
+        "chunks.jsonl", "index.faiss", "manifest.json", "units.faiss", "units.jsonl"
+    ]
 
 
 def test_search_finds_the_stored_vector_first(index_dir):
@@ -122,7 +124,9 @@ def test_no_pickle_is_written_or_read(index_dir, monkeypatch):
         opened = [p for p in _opened if p.startswith(str(index_dir))]
     finally:
         _opened = None
-    assert {p.rsplit("/", 1)[-1] for p in opened} <= {"CURRENT", "manifest.json", "index.faiss", "chunks.jsonl"}
+    assert {p.rsplit("/", 1)[-1] for p in opened} <= {
+        "CURRENT", "manifest.json", "index.faiss", "chunks.jsonl", "units.faiss", "units.jsonl"
+    }
     assert "chunks.jsonl" in "".join(opened)
     assert [p.name for p in index_dir.rglob("*.pkl")] == ["extra.pkl"]
 
