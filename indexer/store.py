@@ -28,6 +28,11 @@ from indexer.chunk import Chunk
 from indexer.errors import IndexMismatch, IndexNotFound
 from indexer.units import UnitRecord
 
+# A search covers a few hundred vectors: one thread takes 0.03 ms, while faiss's own OpenMP team (its own
+# libgomp, busy-waiting) took 8-12 ms a search whenever another process wanted the cores. The apps
+# answer several requests side by side instead.
+faiss.omp_set_num_threads(1)
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
