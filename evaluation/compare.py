@@ -20,9 +20,7 @@ from typing import Any
 from evaluation.bootstrap import paired_delta_interval
 from evaluation.metrics import RATES
 from indexer.errors import FaqError
-from indexer.settings import PROJECT_ROOT
 
-LATEST_DIR = PROJECT_ROOT / "var" / "eval"  # compare.json here is the latest comparison (the staff app reads it)
 OVERALL_METRICS = ("accuracy", "answerable_accuracy", "correct_abstention_rate", "wrong_abstention_rate",
                    "citation_support", "language_match", "hit@5")
 GROUP_METRIC = "accuracy"

@@ -126,13 +126,13 @@ def retrieval_ablation(pipeline: PipelineSystem, questions: list[Question]) -> d
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     if args.compare:
-        from evaluation.compare import LATEST_DIR, write_comparison
+        from evaluation.compare import write_comparison
 
-        result = write_comparison(*args.compare, args.out or LATEST_DIR)
+        result = write_comparison(*args.compare, args.out or settings.eval_dir)
         print(result["markdown_summary"])
         print(f"comparison: {result['paths']['markdown']}")
         return 0
-    out = args.out or Path("var/eval")
+    out = args.out or settings.eval_dir
     if args.feedback:
         from evaluation.feedback_candidates import write_candidates
 

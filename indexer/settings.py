@@ -81,6 +81,8 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); empty: none.
     trusted_proxies: str = ""
     reload_check_s: float = 2.0  # how often the apps look for a new index version
+    # Where `gocluster-faq eval --compare` writes the latest comparison (compare.md), which the staff app shows.
+    eval_dir: Path = PROJECT_ROOT / "var" / "eval"
 
     @property
     def model_dir(self) -> Path:

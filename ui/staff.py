@@ -1,5 +1,5 @@
 """The staff app's page (served only behind the login): feedback and content gaps with CSV exports,
-document management, and the hotline look-up.
+document management, the hotline look-up and the latest evaluation comparison.
 
 >>> blocks = create_staff_blocks(bot, store, settings, documents)    # doctest: +SKIP
 """
@@ -15,6 +15,7 @@ from bot.feedback import FeedbackStore, FeedbackUnavailable
 from indexer.settings import Settings
 from ui import render
 from ui.documents import DocumentHandlers, build_documents_tab
+from ui.evaluation_tab import EvaluationHandlers, build_evaluation_tab
 from ui.exports import KINDS
 from ui.hotline import HotlineHandlers, build_hotline_tab
 from ui.public import header, wire_language
@@ -103,7 +104,10 @@ def create_staff_blocks(bot: Any, store: FeedbackStore, settings: Settings, docu
                 bindings += build_documents_tab(documents, lang_radio)
             with gr.Tab(t(lang, "tab.hotline"), id="hotline", elem_id="tab-hotline") as hotline_tab:
                 bindings += build_hotline_tab(HotlineHandlers(bot), lang_radio, bot.documents)
-        tabs = [(feedback_tab, "tab.feedback"), (documents_tab, "tab.documents"), (hotline_tab, "tab.hotline")]
+            with gr.Tab(t(lang, "tab.evaluation"), id="evaluation", elem_id="tab-evaluation") as evaluation_tab:
+                bindings += build_evaluation_tab(EvaluationHandlers(settings.eval_dir), lang_radio, evaluation_tab)
+        tabs = [(feedback_tab, "tab.feedback"), (documents_tab, "tab.documents"), (hotline_tab, "tab.hotline"),
+                (evaluation_tab, "tab.evaluation")]
         bindings += [(tab, lambda lg, key=key: gr.update(label=t(lg, key))) for tab, key in tabs]
         bindings += [(title, lambda lg: gr.update(value=t(lg, "staff.title"))),
                      (logout, lambda lg: gr.update(

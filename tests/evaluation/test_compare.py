@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,13 @@ def test_cli_compare(tmp_path):
                              check=False)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("error: No evaluation report at") and missing.stderr.count("\n") == 1
+
+
+def test_cli_compare_without_out_writes_where_the_staff_app_reads(tmp_path):
+    for name, data in (("old.json", OLD), ("new.json", NEW)):
+        (tmp_path / name).write_text(json.dumps(data), encoding="utf-8")
+    env = {**os.environ, "GOCLUSTER_EVAL_DIR": str(tmp_path / "latest")}
+    proc = subprocess.run([CLI, "eval", "--compare", str(tmp_path / "old.json"), str(tmp_path / "new.json")],
+                          capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 fixed, 2 broken" in (tmp_path / "latest" / "compare.md").read_text(encoding="utf-8")

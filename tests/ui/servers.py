@@ -54,7 +54,7 @@ def run_server(app: Any, port: int, settings: Settings) -> Iterator[str]:
 def app_settings(base: Path, **changes: Any) -> Settings:
     values = {"host": "127.0.0.1", "port": free_port(), "staff_port": free_port(),
               "feedback_db": base / "feedback.sqlite3", "max_concurrency": 2,
-              "staff_users_file": base / "staff-users", "staff_work_dir": base / "staff"}
+              "staff_users_file": base / "staff-users", "staff_work_dir": base / "staff", "eval_dir": base / "eval"}
     return Settings(**(values | changes))
 
 

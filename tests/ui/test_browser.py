@@ -194,6 +194,11 @@ def test_staff_app_needs_a_login_and_then_works(browser: Any, staff_app: Running
         staff.wait_for_selector("#doc-table table", timeout=30_000)
         assert "Zuletzt indiziert (UTC)" in staff.locator("#doc-table thead").inner_text()
         shot(staff, "staff.png")
+        latest = staff_app.settings.eval_dir
+        latest.mkdir(parents=True, exist_ok=True)
+        (latest / "compare.md").write_text("# Comparison\n\ntest split: 3 fixed, 1 broken\n", encoding="utf-8")
+        staff.get_by_role("tab", name="Auswertung").click()  # read when the tab opens: no restart needed
+        staff.wait_for_selector("#staff-eval:has-text('3 fixed, 1 broken')", timeout=30_000)
         staff.click("#staff-logout")
         staff.wait_for_url("**/login", timeout=15_000)
         staff.goto(staff_app.url)
