@@ -60,7 +60,7 @@ def test_dense_only_follows_the_vectors(setup):
 
 
 def test_keywords_only_follow_bm25_and_a_question_without_content_words_finds_nothing(setup):
-    encoder, make = setup
+    _, make = setup
     retriever = make(use_dense=False, cross_language=False)
     assert sources(retriever.search("Clusterwoche Berlin", "de", k=1)) == [("flyer-de.txt", 0)]
     assert retriever.search("Wer ist das?", "de") == []
