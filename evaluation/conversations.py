@@ -23,12 +23,11 @@ unknown extra fields are ignored; blank lines are skipped.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.questions import QuestionFileError, _check_str_list, _parse_facts
+from evaluation.questions import QuestionFileError, _check_str_list, _parse_facts, read_records
 
 KINDS: tuple[str, ...] = ("first", "follow-up", "switch")
 TURN_FIELDS: tuple[str, ...] = ("question", "lang", "kind", "category", "facts", "answerable")
@@ -123,21 +122,4 @@ def load_conversations(path: str | Path) -> list[Conversation]:
     malformed JSON, missing or mistyped fields, wrong turn kinds or counts, invalid regular
     expressions and duplicate ids.
     """
-    path = Path(path)
-    conversations: list[Conversation] = []
-    seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                message = f"malformed JSON: {exc.msg} (column {exc.colno})"
-                raise QuestionFileError(path, lineno, message) from exc
-            conv = parse_conversation(obj, path, lineno)
-            if conv.id in seen:
-                raise QuestionFileError(path, lineno, f"duplicate id {conv.id!r} (first on line {seen[conv.id]})")
-            seen[conv.id] = lineno
-            conversations.append(conv)
-    return conversations
+    return read_records(path, parse_conversation)

@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")  # a parsed record with an `id`
 CATEGORIES: tuple[str, ...] = (
     "eligibility",
     "criteria",
@@ -198,8 +199,13 @@ def load_questions(path: str | Path) -> list[Question]:
     Raises QuestionFileError (a ValueError) naming the file and the 1-based line number for
     malformed JSON, missing or mistyped fields, invalid regular expressions and duplicate ids.
     """
+    return read_records(path, parse_question)
+
+
+def read_records(path: str | Path, parse: Callable[[Any, Path, int], T]) -> list[T]:
+    """Each non-blank line of a JSON-lines file parsed by `parse(obj, path, line)`; ids must be unique."""
     path = Path(path)
-    questions: list[Question] = []
+    records: list[T] = []
     seen: dict[str, int] = {}
     with path.open(encoding="utf-8") as fh:
         for lineno, raw in enumerate(fh, start=1):
@@ -210,9 +216,9 @@ def load_questions(path: str | Path) -> list[Question]:
             except json.JSONDecodeError as exc:
                 message = f"malformed JSON: {exc.msg} (column {exc.colno})"
                 raise QuestionFileError(path, lineno, message) from exc
-            q = parse_question(obj, path, lineno)
-            if q.id in seen:
-                raise QuestionFileError(path, lineno, f"duplicate id {q.id!r} (first on line {seen[q.id]})")
-            seen[q.id] = lineno
-            questions.append(q)
-    return questions
+            record = parse(obj, path, lineno)
+            if record.id in seen:
+                raise QuestionFileError(path, lineno, f"duplicate id {record.id!r} (first on line {seen[record.id]})")
+            seen[record.id] = lineno
+            records.append(record)
+    return records
