@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 
 class Kind(Enum):
@@ -102,6 +103,7 @@ def asked_kinds(question: str) -> set[Kind]:
     return kinds
 
 
+@lru_cache(maxsize=65_536)  # called for every candidate unit of every question; the units recur
 def has_kind(text: str, kind: Kind) -> bool:
     return bool(_HAS[kind].search(text))
 
