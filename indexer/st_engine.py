@@ -158,6 +158,49 @@ class SentenceTransformerEngine:
             vecs[i] = self._encode_windows(ids)
         return vecs
 
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]], kind: str,
+                          batch_size: int = 32) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Each text's vector (as `encode` gives it) and, from the same forward pass, one vector per
+        character span of the text: the mean of the token states that overlap the span, normalised
+        ("late chunking"). A sentence read inside its passage knows what its "we" or "it" refers to,
+        and the passage is read once instead of once more per sentence. A span without tokens, or any
+        span of a text over the model's length, is None (the caller embeds it on its own)."""
+        import torch
+
+        model, prompt = self._load(), self.prompt(kind)
+        tokenizer = model.tokenizer
+        vecs = np.zeros((len(texts), self.dimension), np.float32)
+        out: list[list[np.ndarray | None]] = [[None] * len(s) for s in spans]
+        fits = []
+        for i, text in enumerate(texts):
+            ids = self._ids(prompt + text)
+            if len(ids) > self._max_len():
+                vecs[i] = self._encode_windows(ids)
+            else:
+                fits.append(i)
+        fits.sort(key=lambda i: len(texts[i]))  # like lengths together: a batch pads to its longest
+        for start in range(0, len(fits), batch_size):
+            rows = fits[start:start + batch_size]
+            enc = tokenizer([prompt + texts[i] for i in rows], padding=True, truncation=False,
+                            return_offsets_mapping=True, return_tensors="pt")
+            offsets = enc.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                features = model[1](model[0]({"input_ids": enc["input_ids"],
+                                              "attention_mask": enc["attention_mask"]}))
+            states = features["token_embeddings"].float().numpy()
+            pooled = features["sentence_embedding"].float().numpy()
+            mask = enc["attention_mask"].numpy().astype(bool)
+            for row, i in enumerate(rows):
+                vecs[i] = pooled[row] / max(float(np.linalg.norm(pooled[row])), 1e-6)
+                lo, hi = offsets[row, :, 0] - len(prompt), offsets[row, :, 1] - len(prompt)
+                real = mask[row] & (hi > lo)  # not <s>, </s> or padding; the prompt ends at 0 <= a
+                for j, (a, b) in enumerate(spans[i]):
+                    inside = real & (hi > a) & (lo < b)
+                    if inside.any():
+                        v = states[row][inside].mean(0)
+                        out[i][j] = v / max(float(np.linalg.norm(v)), 1e-6)
+        return vecs, out
+
     def _max_len(self) -> int:
         return int(self._load().max_seq_length)
 

@@ -73,6 +73,15 @@ def unit_records(chunk: Chunk) -> list[UnitRecord]:
     return [UnitRecord(chunk.id, unit, context) for unit in split_units(chunk.text)]
 
 
+def span_in_passage(chunk: Chunk, unit: Unit) -> tuple[int, int]:
+    """Where the unit stands in the text the passage is embedded as (`Chunk.embedding_text`): from its
+    start for its length. Approximate where the unit's white space was normalised or a list re-bulleted;
+    the span only chooses which of the passage's tokens make up the unit's vector."""
+    head = len(chunk.embedding_text()) - len(chunk.text)
+    start = min(max(unit.start, 0), max(len(chunk.text) - 1, 0))
+    return head + start, head + min(start + max(len(unit.text), 1), len(chunk.text))
+
+
 def split_units(passage: str) -> list[Unit]:
     """Sentences of each paragraph; a list becomes one unit with the sentence that introduces it, and
     each of its items a unit of its own; figure labels with their values become units."""

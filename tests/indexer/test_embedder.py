@@ -113,6 +113,43 @@ def test_count_tokens_counts_prompt_and_specials_without_truncation(which, reque
 
 
 # --- fingerprints and index compatibility -----------------------------------------------------------------
+PASSAGE = ("Interview mit dem Beirat\nWir beraten das Programm seit 2012. Unsere Mitglieder kommen aus "
+           "Wissenschaft und Wirtschaft.")
+
+
+def test_spans_are_read_inside_their_passage(st_embedder, embedder):
+    first = PASSAGE.index("Wir")
+    spans = [(first, PASSAGE.index(" Unsere")), (PASSAGE.index("Unsere"), len(PASSAGE)), (0, len(PASSAGE)),
+             (len(PASSAGE), len(PASSAGE))]
+    vecs, read = st_embedder.encode_passages_with_spans([PASSAGE, "kurz"], [spans, []])
+    assert vecs.shape == (2, 384) and read[1] == []
+    # The passage vector is the ordinary one; the C engine gives it too.
+    assert float(vecs[0] @ st_embedder.encode_passages([PASSAGE])[0]) >= 0.9999
+    assert float(vecs[0] @ embedder.encode_passages([PASSAGE])[0]) >= 0.999
+    we, members, whole, empty = read[0]
+    assert empty is None  # no token in it
+    assert all(abs(float(np.linalg.norm(v)) - 1) < 1e-5 for v in (we, members, whole))
+    assert float(whole @ vecs[0]) >= 0.99  # the text without <s>, </s> and the prompt
+    # A sentence read in its passage is near itself read alone, nearer its passage, and not its neighbour.
+    alone = st_embedder.encode_passages([PASSAGE[spans[0][0]:spans[0][1]]])[0]
+    assert 0.8 < float(we @ alone) < 0.999
+    assert float(we @ vecs[0]) > float(alone @ vecs[0])
+    assert float(we @ members) < 0.999
+
+
+def test_spans_of_a_text_over_the_model_length_are_left_to_the_caller(st_embedder):
+    long = " ".join(["Clusterförderung"] * 600)
+    vecs, read = st_embedder.encode_passages_with_spans([long], [[(0, 16)]])
+    assert read == [[None]]
+    assert float(vecs[0] @ st_embedder.encode_passages([long])[0]) >= 0.9999
+
+
+def test_the_c_engine_cannot_read_spans(embedder):
+    assert not embedder.reads_spans
+    with pytest.raises(ModelError):
+        embedder.encode_passages_with_spans([PASSAGE], [[(0, 3)]])
+
+
 def unrelated_model(imported: Path, target: Path) -> Path:
     """Another sentence-transformers folder: the import's weights under other prompts, no import record."""
     target.mkdir()
