@@ -197,7 +197,7 @@ class IndexBuilder:
         for chunk in chunks:
             text = chunk.embedding_text()
             key = _text_key(text)
-            missing = [s for s in spans_of.get(chunk.id, []) if _text_key(f"{text}\x1f{s[0]}:{s[1]}") not in cache]
+            missing = [s for s in spans_of.get(chunk.id, []) if _in_passage_key(text, s) not in cache]
             if key in cache and not missing:
                 continue
             entry = todo.setdefault(key, (text, []))
@@ -214,7 +214,7 @@ class IndexBuilder:
                 text, spans = todo[key]
                 for span, span_vec in zip(spans, read, strict=True):
                     if span_vec is not None:
-                        cache[_text_key(f"{text}\x1f{span[0]}:{span[1]}")] = np.asarray(span_vec, np.float32)
+                        cache[_in_passage_key(text, span)] = np.asarray(span_vec, np.float32)
             bar.update(len(part))
             self.progress("embedding", min(start + EMBED_BATCH, len(keys)), len(keys))
         bar.close()
@@ -327,9 +327,12 @@ def _read_by_span_reader(index: store.StoredIndex) -> bool:
 
 
 def _span_key(chunk: Chunk, record: UnitRecord) -> str:
+    return _in_passage_key(chunk.embedding_text(), span_in_passage(chunk, record.unit))
+
+
+def _in_passage_key(passage: str, span: tuple[int, int]) -> str:
     """A unit read inside its passage: its vector depends on the whole passage text and its span."""
-    a, b = span_in_passage(chunk, record.unit)
-    return _text_key(f"{chunk.embedding_text()}\x1f{a}:{b}")
+    return _text_key(f"{passage}\x1f{span[0]}:{span[1]}")
 
 
 def _package_version() -> str:
