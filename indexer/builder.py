@@ -152,11 +152,15 @@ class IndexBuilder:
         # stay valid when only the catalogue changed (a document added in the staff app).
         cache = self._vector_cache(previous)
         units = [record for chunk in chunks for record in unit_records(chunk)]
+        passage_of = {c.id: c for c in chunks}
+        spans = [span_in_passage(passage_of[u.chunk_id], u.unit) for u in units]
         if self.reads_spans:
-            vectors = self._read_passages(chunks, units, cache, report)
+            vectors = self._read_passages(chunks, units, spans, cache, report)
         else:
             vectors = self._embed([c.embedding_text() for c in chunks], cache, report, "Embedding passages")
-        unit_vectors, separate = self._unit_vectors(chunks, units, cache)
+        keys = [_in_passage_key(passage_of[u.chunk_id].embedding_text(), span)
+                for u, span in zip(units, spans, strict=True)]
+        unit_vectors, separate = self._unit_vectors(units, keys, cache)
         manifest = self._manifest(files, chunks, settings_key, report)
         read = IN_PASSAGE if not separate else SEPARATE if len(separate) == len(units) else "mixed"
         manifest["unit_vectors"] = {"read": read, "by_span_reader": self.reads_spans, "separate": separate}
@@ -185,14 +189,13 @@ class IndexBuilder:
             cache[_text_key(u.embedding_text()) if own else _span_key(chunks[u.chunk_id], u)] = v
         return cache
 
-    def _read_passages(self, chunks: list[Chunk], units: list[UnitRecord], cache: dict[str, np.ndarray],
-                       report: BuildReport) -> np.ndarray:
+    def _read_passages(self, chunks: list[Chunk], units: list[UnitRecord], spans: list[tuple[int, int]],
+                       cache: dict[str, np.ndarray], report: BuildReport) -> np.ndarray:
         """Each passage not in the cache read once: its vector and, from the same pass, its units'
-        vectors (each unit's tokens read inside the passage), all into the cache."""
-        by_id = {c.id: c for c in chunks}
+        vectors (each unit's tokens read inside the passage, at `spans`), all into the cache."""
         spans_of: dict[str, list[tuple[int, int]]] = {}
-        for u in units:
-            spans_of.setdefault(u.chunk_id, []).append(span_in_passage(by_id[u.chunk_id], u.unit))
+        for u, span in zip(units, spans, strict=True):
+            spans_of.setdefault(u.chunk_id, []).append(span)
         todo: dict[str, tuple[str, list[tuple[int, int]]]] = {}  # passage key -> (text, spans to read)
         for chunk in chunks:
             text = chunk.embedding_text()
@@ -221,15 +224,14 @@ class IndexBuilder:
         report.embedded, report.reused = len(todo), len(chunks) - len(todo)
         return np.stack([cache[_text_key(c.embedding_text())] for c in chunks]).astype(np.float32)
 
-    def _unit_vectors(self, chunks: list[Chunk], units: list[UnitRecord],
+    def _unit_vectors(self, units: list[UnitRecord], keys: list[str],
                       cache: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]]:
-        """Each unit's vector read inside its passage where the cache has one (this build's pass, or an
-        unchanged passage of the last build); else the unit embedded on its own, with its section. The
-        rows of the latter are returned: the manifest lists them, so the next build knows which is which."""
+        """Each unit's vector read inside its passage where the cache has one under its key (this
+        build's pass, or an unchanged passage of the last build); else the unit embedded on its own, with
+        its section. The rows of the latter are returned: the manifest lists them, so the next build
+        knows which is which."""
         if not units:
             return np.zeros((0, self.embedder.dimension), np.float32), []
-        by_id = {c.id: c for c in chunks}
-        keys = [_span_key(by_id[u.chunk_id], u) for u in units]
         separate = [row for row, key in enumerate(keys) if key not in cache]
         own = self._embed([units[r].embedding_text() for r in separate], cache, None, "Embedding answer units")
         rows = {row: i for i, row in enumerate(separate)}
