@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bot.query_adapter import QueryAdapter
 from bot.results import Hit
 from indexer.chunk import Chunk
 from indexer.store import StoredIndex
@@ -21,7 +22,7 @@ class Candidate:
     row: int  # the unit's row in the unit index
     record: UnitRecord
     chunk: Chunk
-    dense: float  # question . unit (embedded with its section)
+    dense: float  # question (through the query adapter) . unit (read inside its passage)
     dense_rank: int  # 1 = nearest unit of the whole index
     passage_rank: int  # rank of its passage in the hybrid retrieval, 0 = not retrieved
     passage_dense: float  # question . passage
@@ -37,7 +38,7 @@ class CandidateFinder:
     >>> finder.find(query_vector, hits)   # doctest: +SKIP
     """
 
-    def __init__(self, index: StoredIndex, nearest_units: int = 30) -> None:
+    def __init__(self, index: StoredIndex, nearest_units: int = 30, adapter: QueryAdapter | None = None) -> None:
         self.records = index.units
         self.unit_vectors = np.ascontiguousarray(index.unit_vectors(), dtype=np.float32)
         self.chunk_vectors = np.ascontiguousarray(index.vectors(), dtype=np.float32)
@@ -47,12 +48,13 @@ class CandidateFinder:
         for row, record in enumerate(self.records):
             self.rows_of_chunk.setdefault(record.chunk_id, []).append(row)
         self.nearest_units = nearest_units
+        self.adapter = adapter  # None: e5's query vectors as they are
 
     def find(self, query_vector: np.ndarray, hits: Sequence[Hit],
              history_chunks: Iterable[str] = ()) -> list[Candidate]:
         if not self.records:
             return []
-        sims = self.unit_vectors @ query_vector
+        sims = self.unit_vectors @ (self.adapter(query_vector) if self.adapter else query_vector)
         order = np.argsort(-sims, kind="stable")
         ranks = np.empty(len(order), dtype=np.int64)
         ranks[order] = np.arange(1, len(order) + 1)

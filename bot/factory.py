@@ -10,6 +10,7 @@ from bot.faq_bot import Contact, FaqBot
 from bot.feedback import FeedbackStore
 from bot.glossary import Glossary
 from bot.keywords import KeywordRetriever
+from bot.query_adapter import QueryAdapter
 from bot.retriever import HybridRetriever
 from bot.selector import Selector
 from bot.spelling import SpellingCorrector
@@ -65,7 +66,9 @@ def load_or_build(settings: Settings, embedder: E5Embedder,
 
 def build_bot(settings: Settings, progress: Callable[[str], None] = print,
               embedder: E5Embedder | None = None, build_missing: bool = True,
-              selector: Selector | None = None) -> FaqBot:
+              selector: Selector | None = None, adapter: QueryAdapter | None = None) -> FaqBot:
+    """The shipped selector and query adapter unless a selector is passed in: that one comes with its own
+    adapter (`adapter`, default none), as training passes both."""
     embedder = embedder or build_embedder(settings)
     if build_missing:
         index = load_or_build(settings, embedder, progress)
@@ -84,7 +87,9 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
         from bot.llm_answerer import LlmAnswerer  # optional path: only imported when configured
 
         llm = LlmAnswerer.from_settings(settings, keywords.coverage)
-    return FaqBot(retriever, keywords, CandidateFinder(index), selector or Selector.load(), spelling,
+    if selector is None:
+        selector, adapter = Selector.load(), QueryAdapter.for_model(embedder.fingerprint(), embedder.dimension)
+    return FaqBot(retriever, keywords, CandidateFinder(index, adapter=adapter), selector, spelling,
                   settings.max_question_chars, k=settings.retrieval_k,
                   contact=Contact(settings.hotline_contact_phone, settings.hotline_contact_email), llm=llm,
                   index_version=index.version, documents=_documents(index))

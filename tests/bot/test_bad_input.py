@@ -211,9 +211,6 @@ def test_html_around_a_real_question_still_gets_the_answer(real_bot):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="answers with unrelated German passages (the programme's aims: "
-                                       "'Unterstützung der leistungsfähigsten nationalen Innovationscluster ...') "
-                                       "instead of abstaining")
 def test_a_chinese_question_the_bot_cannot_read_abstains(real_bot):
     assert real_bot.answer(CHINESE).abstained
 

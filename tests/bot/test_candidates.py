@@ -114,3 +114,19 @@ def test_neighbours_are_the_units_before_and_after_in_document_order(finder):
     assert around(4) == (None, "Vorteile:\n- Sichtbarkeit\n- Beratung")
     # an item stands where its list stands: between the sentences around the list
     assert around(5) == around(6) == around(7) == ("Erster Satz.", "Letzter Satz.")
+
+
+def test_the_query_adapter_maps_the_question_before_the_unit_search_only(one_hot_index):
+    from bot.query_adapter import QueryAdapter
+
+    index = one_hot_index(CHUNKS)
+    swap = np.eye(DIM, dtype=np.float32)
+    swap[[3, 9]] = swap[[9, 3]]  # the adapter sends "unit 3" questions to unit 9 and back
+    question = vector(u3=0.8, p1=0.6)  # unit 3 and its passage B, a unit vector as e5's are
+    plain = by_row(CandidateFinder(index, nearest_units=1).find(question, []))
+    mapped = by_row(CandidateFinder(index, nearest_units=1, adapter=QueryAdapter(swap, "m")).find(question, []))
+    assert sorted(plain) == [3] and sorted(mapped) == [9]
+    assert mapped[9].dense == pytest.approx(0.8) and mapped[9].dense_rank == 1
+    assert plain[3].passage_dense == pytest.approx(0.6), "passages see the question unmapped"
+    same = CandidateFinder(index, nearest_units=1, adapter=QueryAdapter(np.eye(DIM, dtype=np.float32), "m"))
+    assert by_row(same.find(question, []))[3].dense == pytest.approx(plain[3].dense)

@@ -222,15 +222,36 @@ def test_training_end_to_end_is_deterministic_and_its_selector_loads(few_example
 
 @pytest.mark.slow
 def test_training_reproduces_the_shipped_selector(real_settings, real_index, embedder, tmp_path):
-    """Exactly what `gocluster-faq train` does; the shipped bot/selector.json must be its result."""
+    """Exactly what `gocluster-faq train` does; the shipped bot/selector.json and bot/query_adapter.npz
+    must be its result."""
     from bot.factory import build_bot
+    from bot.query_adapter import QueryAdapter
 
     bot = build_bot(real_settings, embedder=embedder, build_missing=False, selector=initial_selector())
+    assert bot.finder.adapter is None, "training starts from e5's own query vectors"
     questions, files = dev_questions()
-    trained = train(bot, questions, files)
+    trained, adapter = train(bot, questions, files)
     trained.save(tmp_path / "selector.json")  # kept for a look when this fails
+    adapter.save(tmp_path / "query_adapter.npz")
+    shipped_adapter = QueryAdapter.load()
+    assert adapter.model == shipped_adapter.model == embedder.fingerprint()
+    np.testing.assert_allclose(adapter.matrix, shipped_adapter.matrix, rtol=0, atol=1e-4)
+    ranks = trained.meta["query_adapter"]["unit_ranks_on_dev"]
+    assert ranks[f"l2={ranks['chosen_l2']:g}"]["mrr"] >= ranks["without"]["mrr"], "chosen as it helps out of fold"
     shipped = Selector.load(DEFAULT_SELECTOR)
     assert trained.meta["data_sha256"] == shipped.meta.get("data_sha256"), "the question sets changed: retrain"
     assert_same_linear(trained.ranker, shipped.ranker, atol=1e-4)
     assert_same_linear(trained.answerability, shipped.answerability, atol=1e-4)
     assert trained.threshold == pytest.approx(shipped.threshold, abs=1e-4)
+
+
+def test_a_question_and_its_translation_share_a_fold():
+    from evaluation.train import FOLDS, fold_ids
+
+    def q(id_: str) -> Question:
+        return Question(id=id_, lang="de", category="c", question="?", facts=(), answerable=False, sources=(),
+                        history=(), style="")
+
+    ids = fold_ids([q("costs-de-1"), q("costs-en-1"), q("costs-de-2"), q("fresh-en-007"), None, q("costs-en-2")])
+    assert ids[0] == ids[1] and ids[2] == ids[5]
+    assert len({ids[0], ids[2], ids[3], ids[4]}) == 4 and set(ids) <= set(range(FOLDS))
