@@ -38,9 +38,15 @@ class Pairs:
     excluded: list[np.ndarray]  # unit rows holding part of its answer: neither answer nor negative
 
 
+def label_text(section: str, unit: Any) -> str:
+    """A unit as labels read it, for the adapter's pairs and the selector's examples alike: with its
+    section and the sentence introducing its list."""
+    return f"{section} {unit.lead} {unit.text}"
+
+
 def unit_texts(finder: Any) -> list[str]:
-    """Each unit as the labels read it (the selector's `render`, for every unit of the index)."""
-    return [f"{finder.chunks[r.chunk_id].section} {r.unit.lead} {r.unit.text}" for r in finder.records]
+    """Every unit of the index as the labels read it."""
+    return [label_text(finder.chunks[r.chunk_id].section, r.unit) for r in finder.records]
 
 
 def collect_pairs(bot: Any, questions: list[Question]) -> Pairs:
@@ -100,12 +106,12 @@ def fit(pairs: Pairs, units: np.ndarray, l2: float, tau: float = TAU, iterations
         s_pos = np.where(pos, s, -np.inf)
         top = s_all.max(axis=1, keepdims=True)
         p_all = np.exp(s_all - top)
-        p_all /= p_all.sum(axis=1, keepdims=True)
+        mass = p_all.sum(axis=1, keepdims=True)
+        p_all /= mass
         p_pos = np.exp(s_pos - top)
         share = p_pos.sum(axis=1, keepdims=True)
         p_pos /= share
-        lse_all = np.log(np.exp(s_all - top).sum(axis=1))
-        total = float(np.mean(lse_all - np.log(share[:, 0]))) + l2 * float(((w - eye) ** 2).sum())
+        total = float(np.mean(np.log(mass[:, 0]) - np.log(share[:, 0]))) + l2 * float(((w - eye) ** 2).sum())
         g_z = ((p_all - p_pos) @ u) / tau / n  # d loss / d z
         g_a = (g_z - z * (z * g_z).sum(axis=1, keepdims=True)) / norms
         grad = g_a.T @ q + 2.0 * l2 * (w - eye)

@@ -64,8 +64,7 @@ def initial_selector() -> Selector:
 
 
 def render(candidate: Any) -> str:
-    unit = candidate.record.unit
-    return f"{candidate.chunk.section} {unit.lead} {unit.text}"
+    return adapter_training.label_text(candidate.chunk.section, candidate.record.unit)
 
 
 def label(q: Question, candidate: Any) -> int:
