@@ -76,7 +76,9 @@ class AnswerWriter:
               read_as: str = "") -> Composition:
         numbers: dict[str, int] = {}
         groups: dict[int, list[Candidate]] = {}
-        figures = Kind.NUMBER in kinds and len({s.candidate.chunk.source for s in chosen}) > 1
+        # A count is given with its source and date even from one source: figures change over time.
+        dated = Kind.NUMBER in kinds and any(has_kind(s.candidate.text, Kind.NUMBER) for s in chosen)
+        figures = dated and len({s.candidate.chunk.source for s in chosen}) > 1
         ordered = sorted(chosen, key=lambda s: s.candidate.chunk.sort_date or "0000", reverse=True) \
             if figures else chosen
         for s in ordered:
@@ -88,7 +90,7 @@ class AnswerWriter:
             quote = "\n".join(_render(c, kinds) for c in cands)
             citations.append(_citation(n, cands, "\n".join(c.text for c in cands)))
             note = f"({CROSS_NOTE[lang]}) " if chunk.language != lang and lang in CROSS_NOTE else ""
-            where = f" ({chunk.title}, {chunk.date_label or chunk.date})" if figures else ""
+            where = f" ({chunk.title}, {chunk.date_label or chunk.date})" if dated else ""
             parts.append(f"{note}{quote} [{n}]{where}")
         text = "\n\n".join(parts)
         if figures:

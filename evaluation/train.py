@@ -7,7 +7,10 @@ negative example. The ranker is fitted with a listwise softmax loss (L-BFGS), th
 is an L2-regularised logistic regression (Newton's method) on out-of-fold rankings: deterministic,
 same data, same weights. The abstention threshold is chosen on out-of-fold probabilities (5 folds by
 question, a question and its translation in one fold), maximising correct answers and correct
-abstentions minus twice the wrong answers: a wrong fact costs more than no answer. Only the development split is read.
+abstentions minus twice the wrong answers: a wrong fact costs more than no answer. Every reading of the
+later turns of the development conversations (bot/conversation.py) is training data as well, so the
+selector has seen questions read with a conversation; the threshold is chosen on single questions only.
+Only the development split is read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.conversation import Reading
+from bot.conversation import Reading, readings
 from bot.faq_bot import rank
 from bot.features import FEATURES
 from bot.query_adapter import DEFAULT_ADAPTER, QueryAdapter
@@ -44,6 +47,7 @@ class Example:
     view: Any
     features: np.ndarray
     labels: np.ndarray  # 1 positive, 0 negative, -1 left out
+    conversational: bool = False  # one reading of a later conversation turn: trains, does not set the threshold
 
 
 def dev_questions(data_dir: Path = DATA) -> tuple[list[Question], list[str]]:
@@ -51,6 +55,14 @@ def dev_questions(data_dir: Path = DATA) -> tuple[list[Question], list[str]]:
 
     files = [data_dir / name for name in SPLITS["dev"] if (data_dir / name).is_file()]
     return [q for f in files for q in load_questions(f)], [str(f) for f in files]
+
+
+def dev_conversations(data_dir: Path = DATA) -> tuple[list[Any], list[str]]:
+    from evaluation.conversations import load_conversations
+    from evaluation.run import CONVERSATIONS
+
+    files = [data_dir / name for name in CONVERSATIONS["dev"] if (data_dir / name).is_file()]
+    return [c for f in files for c in load_conversations(f)], [str(f) for f in files]
 
 
 def initial_selector() -> Selector:
@@ -85,6 +97,38 @@ def collect(bot: Any, questions: list[Question]) -> list[Example]:
         labels = np.array([label(q, c) for c in candidates], dtype=np.int64)
         examples.append(Example(q, candidates, view, features, labels))
     return examples
+
+
+def conversation_examples(bot: Any, conversations: list[Any]) -> list[Example]:
+    """Every reading (bot/conversation.py) of every later turn of the development conversations, the
+    previous answer taken to be right: its citations are the passages of the units holding the previous
+    turn's facts. So the ranker learns what a unit of the previous answer's passage is worth and the
+    answerability model what a question read with the conversation looks like; neither has seen a
+    conversation otherwise."""
+    names = list(FEATURES)
+    out: list[Example] = []
+    for conv in conversations:
+        history: list[dict] = []
+        for n, turn in enumerate(conv.turns, start=1):
+            # One id per conversation: fold_ids keeps a conversation's turns and readings in one fold.
+            q = Question(id=conv.id, lang=turn.lang, category=turn.category, question=turn.question,
+                         facts=tuple(tuple(g) for g in turn.facts), answerable=turn.answerable,
+                         sources=tuple(turn.sources))
+            text, lang, supported, _ = bot.read(turn.question)
+            answering: dict[str, str] = {}  # chunk id -> the answering unit's text, best reading first
+            for reading in readings(text, history) if n > 1 else [Reading("alone", text, text)]:
+                _, candidates, view, features = bot.describe(reading, lang, supported, names)
+                labels = np.array([label(q, c) for c in candidates], dtype=np.int64)
+                if n > 1:
+                    out.append(Example(q, candidates, view, features, labels, conversational=True))
+                for c, y in zip(candidates, labels, strict=True):
+                    if y == 1:
+                        answering.setdefault(c.chunk.id, c.text)
+            cited = list(answering)[:3]
+            history += [{"role": "user", "content": turn.question},
+                        {"role": "assistant", "content": " ".join(answering[c] for c in cited) or "-",
+                         "citations": [{"chunk_id": c} for c in cited]}]
+    return out
 
 
 def fit_ranker(examples: list[Example], l2: float = L2) -> Linear:
@@ -187,10 +231,12 @@ def _folds(ids: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(ids == f) for f in range(FOLDS)]
 
 
-def train(bot: Any, questions: list[Question], files: list[str]) -> tuple[Selector, QueryAdapter]:
+def train(bot: Any, questions: list[Question], files: list[str],
+          conversations: list[Any] = ()) -> tuple[Selector, QueryAdapter]:
     """The query adapter, then the selector on candidates found through it. Each question's candidates
     come through an adapter fitted without its fold (as a test question's will), so the selector learns
-    how far to trust the adapted similarity on questions the adapter has not seen."""
+    how far to trust the adapted similarity on questions the adapter has not seen. The conversations'
+    readings (never adapter training data) are read through the final adapter."""
     units, ids = bot.finder.unit_vectors, fold_ids(questions)
     pairs = adapter_training.collect_pairs(bot, questions)
     folds = ids[pairs.positions]
@@ -204,6 +250,7 @@ def train(bot: Any, questions: list[Question], files: list[str]) -> tuple[Select
             examples[i] = example
     adapter = QueryAdapter(adapter_training.fit(pairs, units, l2), fingerprint)
     bot.finder.adapter = adapter
+    examples += conversation_examples(bot, list(conversations))
     selector = train_examples([e for e in examples if e is not None], files)
     meta = {**selector.meta, "query_adapter": {"digest": adapter.digest(), "l2": l2, "tau": adapter_training.TAU,
                                                "pairs": len(pairs.queries), "unit_ranks_on_dev": recall}}
@@ -236,16 +283,19 @@ def train_examples(examples: list[Example], files: list[str]) -> Selector:
         model = fit_logistic(rows[fit_idx], right[fit_idx].astype(float), top_names)
         z = model(rows[held])
         probs[held] = np.where(has[held], 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), 0.0)
-    outcomes = [(float(p), bool(r), e.question.answerable) for p, r, e in zip(probs, right, examples, strict=True)]
+    single = np.array([not e.conversational for e in examples])
+    outcomes = [(float(p), bool(r), e.question.answerable)
+                for p, r, e, s in zip(probs, right, examples, single, strict=True) if s]
     threshold, oof = choose_threshold(outcomes)
-    answerable = [e.question.answerable for e in examples]
+    answerable = np.array([e.question.answerable for e in examples]) & single
     # Threshold-free: how often the answer written from an out-of-fold ranking would be right.
     oof["right_if_always_answering"] = round(float(right[answerable].mean()), 4) if any(answerable) else 0.0
     ranker = fit_ranker(examples)
     answerability = fit_logistic(rows[has], right[has].astype(float), top_names)
     labels = np.concatenate([e.labels for e in examples])
     meta = {"trained_on": [Path(f).name for f in files], "data_sha256": _digest(files),
-            "questions": len(examples), "candidates": len(labels), "positives": int((labels == 1).sum()),
+            "questions": int(single.sum()), "conversation_readings": int((~single).sum()),
+            "candidates": len(labels), "positives": int((labels == 1).sum()),
             "out_of_fold_on_dev": oof, "wrong_cost": WRONG_COST, "l2": L2, "folds": FOLDS}
     return Selector(ranker, answerability, threshold, meta)
 
@@ -287,18 +337,16 @@ def _digest(files: list[str]) -> str:
 
 def run_cli(args: Any, settings: Any) -> int:
     from bot.factory import build_bot
-    from evaluation.conversations import load_conversations
-    from evaluation.run import CONVERSATIONS
 
     questions, files = dev_questions()
+    conversations, conv_files = dev_conversations()
     bot = build_bot(settings, progress=print, selector=initial_selector())
-    selector, adapter = train(bot, questions, files)  # leaves the adapter in the bot for the costs below
-    conv_files = [DATA / name for name in CONVERSATIONS["dev"] if (DATA / name).is_file()]
-    if conv_files:
-        conversations = [c for f in conv_files for c in load_conversations(f)]
+    # leaves the adapter in the bot for the costs below
+    selector, adapter = train(bot, questions, files + conv_files, conversations)
+    if conversations:
         costs, figures = calibrate_reading_costs(bot, selector, conversations)
         selector = replace(selector, reading_costs=costs, meta={**selector.meta, "reading_costs_on_dev": figures,
-                                                                "conversations": [f.name for f in conv_files]})
+                                                                "conversations": [Path(f).name for f in conv_files]})
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_SELECTOR
     selector.save(out)
     adapter.save(out.with_name(DEFAULT_ADAPTER.name))

@@ -181,6 +181,12 @@ def test_figures_from_several_sources_are_given_newest_first_with_source_and_dat
     assert english.startswith("Figures by source, most recent first:\n\n")
 
 
-def test_figures_from_one_source_are_not_surveyed():
+def test_figures_from_one_source_are_not_surveyed_but_dated():
     chosen = scored((unit(A, "81 Cluster sind Mitglied."), 0.9), (unit(A, "13.000 Unternehmen.", 1), 0.8))
-    assert WRITER.write(chosen, "de", {Kind.NUMBER}).text == "81 Cluster sind Mitglied.\n13.000 Unternehmen. [1]"
+    assert WRITER.write(chosen, "de", {Kind.NUMBER}).text == \
+        "81 Cluster sind Mitglied.\n13.000 Unternehmen. [1] (Webseite, Stand 2023)"
+
+
+def test_an_answer_without_a_figure_is_not_dated():
+    chosen = scored((unit(A, "Cluster aus ganz Deutschland sind Mitglied."), 0.9))
+    assert WRITER.write(chosen, "de", {Kind.NUMBER}).text == "Cluster aus ganz Deutschland sind Mitglied. [1]"

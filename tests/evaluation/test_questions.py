@@ -289,3 +289,33 @@ def test_question_text_alone_does_not_satisfy_its_facts(all_questions):
         if q.answerable:
             context = " ".join([q.question, *(t["content"] for t in q.history)])
             assert not facts_match(q.facts, context), q.id
+
+
+FRESH_FILES = (DATA / "fresh-dev.jsonl", DATA / "fresh-dev-2.jsonl", DATA / "fresh-test.jsonl")
+
+
+@pytest.mark.parametrize("path", FRESH_FILES, ids=lambda p: p.stem)
+def test_fresh_questions_have_their_facts_in_their_sources(path):
+    corpus_files = {p.name for p in CORPUS.glob("*.txt")}
+    failures = []
+    for q in load_questions(path):
+        assert set(q.sources) <= corpus_files, q.id
+        if q.answerable:
+            text = source_text(q.sources)
+            failures += [f"{q.id}: group {i} not in {q.sources}" for i, group in enumerate(q.facts, start=1)
+                         if not any(re.search(p, text, re.IGNORECASE) for p in group)]
+    assert not failures, "\n".join(failures)
+
+
+def test_no_question_id_is_in_two_files():
+    ids = Counter(q.id for path in (*QUESTION_FILES, *FRESH_FILES) for q in load_questions(path))
+    assert not [i for i, n in ids.items() if n > 1]
+
+
+def test_the_second_fresh_development_set_is_written_as_users_ask():
+    """Typos, colloquial and indirect wording, other languages and plausible unanswerable questions, as in
+    the test split: the selector is calibrated on questions like those it will meet."""
+    qs = load_questions(DATA / "fresh-dev-2.jsonl")
+    styles = Counter(q.style for q in qs)
+    assert len(qs) >= 200 and styles["typo"] >= 20 and styles["colloquial"] + styles["indirect"] >= 20
+    assert styles["other-language"] >= 15 and sum(not q.answerable for q in qs) >= 25

@@ -120,8 +120,10 @@ def test_plan_splits_skips_missing_files_with_a_note(tmp_path):
 
 def test_the_split_layout():
     assert SPLITS["test"] == ("fresh-test.jsonl",)
-    assert set(SPLITS["dev"]) == {"dev.jsonl", "test.jsonl", "fresh-dev.jsonl"}  # the old sets are dev data
-    assert CONVERSATIONS == {"dev": ("conversations-dev.jsonl",), "test": ("conversations-test.jsonl",)}
+    # the old sets are dev data, with the fresh questions written for development
+    assert set(SPLITS["dev"]) == {"dev.jsonl", "test.jsonl", "fresh-dev.jsonl", "fresh-dev-2.jsonl"}
+    assert CONVERSATIONS == {"dev": ("conversations-dev.jsonl", "conversations-dev-2.jsonl"),
+                             "test": ("conversations-test.jsonl",)}
 
 
 def test_every_gate_bound_and_target_has_a_reason():

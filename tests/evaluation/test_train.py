@@ -16,9 +16,12 @@ from evaluation.train import (
     Example,
     choose_threshold,
     collect,
+    conversation_examples,
+    dev_conversations,
     dev_questions,
     fit_logistic,
     fit_ranker,
+    fold_ids,
     initial_selector,
     label,
     summarize,
@@ -220,6 +223,59 @@ def test_training_end_to_end_is_deterministic_and_its_selector_loads(few_example
     np.testing.assert_allclose(loaded.score(e.features)[0], first.score(e.features)[0], atol=1e-5)
 
 
+@pytest.fixture(scope="module")
+def few_conversation_examples(real_bot) -> tuple[list, list[Example]]:
+    conversations, _ = dev_conversations()
+    few = conversations[:3]
+    return few, conversation_examples(real_bot, few)
+
+
+@pytest.mark.slow
+def test_every_reading_of_every_later_turn_is_a_conversational_example(few_conversation_examples):
+    few, examples = few_conversation_examples
+    later_turns = sum(len(c.turns) - 1 for c in few)
+    assert all(e.conversational for e in examples)
+    # each later turn is read alone, with the previous question and, from the third turn, with two
+    assert len(examples) >= 2 * later_turns
+    assert {e.question.id for e in examples} == {c.id for c in few}
+    for e in examples:
+        assert e.features.shape == (len(e.candidates), len(FEATURES)) and len(e.labels) == len(e.candidates)
+    assert sum((e.labels == 1).any() for e in examples) >= later_turns // 2
+
+
+@pytest.mark.slow
+def test_the_previous_answer_cites_the_passages_holding_the_previous_facts(few_conversation_examples):
+    """The history a training turn is read with cites where the previous turn's answer stands, so units of
+    those passages come in as history candidates (what from_history describes)."""
+    _, examples = few_conversation_examples
+    from_history = NAMES.index("from_history")
+    assert any(e.features[:, from_history].any() for e in examples)
+    assert any(c.from_history for e in examples for c in e.candidates)
+
+
+@pytest.mark.slow
+def test_a_conversation_keeps_its_readings_in_one_fold(few_conversation_examples):
+    _, examples = few_conversation_examples
+    folds = fold_ids([e.question for e in examples])
+    by_conversation: dict[str, set[int]] = {}
+    for e, f in zip(examples, folds, strict=True):
+        by_conversation.setdefault(e.question.id, set()).add(int(f))
+    assert all(len(f) == 1 for f in by_conversation.values())
+
+
+@pytest.mark.slow
+def test_conversation_readings_train_but_do_not_choose_the_threshold(few_examples, few_conversation_examples):
+    examples, files = few_examples
+    _, readings = few_conversation_examples
+    alone = train_examples(examples, files)
+    both = train_examples(examples + readings, files)
+    assert both.meta["questions"] == alone.meta["questions"] == len(examples)
+    assert both.meta["conversation_readings"] == len(readings)
+    assert both.meta["out_of_fold_on_dev"]["answerable"] == alone.meta["out_of_fold_on_dev"]["answerable"]
+    assert both.meta["candidates"] == alone.meta["candidates"] + sum(len(e.candidates) for e in readings)
+    assert not np.allclose(both.ranker.weights, alone.ranker.weights), "the readings are training data"
+
+
 @pytest.mark.slow
 def test_training_reproduces_the_shipped_selector(real_settings, real_index, embedder, tmp_path):
     """Exactly what `gocluster-faq train` does; the shipped bot/selector.json and bot/query_adapter.npz
@@ -230,7 +286,8 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
     bot = build_bot(real_settings, embedder=embedder, build_missing=False, selector=initial_selector())
     assert bot.finder.adapter is None, "training starts from e5's own query vectors"
     questions, files = dev_questions()
-    trained, adapter = train(bot, questions, files)
+    conversations, conversation_files = dev_conversations()
+    trained, adapter = train(bot, questions, files + conversation_files, conversations)
     trained.save(tmp_path / "selector.json")  # kept for a look when this fails
     adapter.save(tmp_path / "query_adapter.npz")
     shipped_adapter = QueryAdapter.load()
@@ -246,7 +303,7 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
 
 
 def test_a_question_and_its_translation_share_a_fold():
-    from evaluation.train import FOLDS, fold_ids
+    from evaluation.train import FOLDS
 
     def q(id_: str) -> Question:
         return Question(id=id_, lang="de", category="c", question="?", facts=(), answerable=False, sources=(),
