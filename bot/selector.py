@@ -29,8 +29,10 @@ DEFAULT_SELECTOR = Path(__file__).with_name("selector.json")
 FORMAT = 2
 # Question-level features: the ranking's own, then the top unit's (names from bot/features.py).
 RANKING_FEATURES = ("top_score", "margin", "top_share")
+# length and same_language joined after a check on dev: fitted on three folds and measured on the other two,
+# they lowered the log-loss in each of five such splits (by 0.004-0.022; AUC 0.745 -> 0.760 on average).
 TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "person_missing",
-                     "fact_missing")
+                     "fact_missing", "length", "same_language")
 
 
 class SelectorError(FaqError):

@@ -19,12 +19,12 @@ def app_bot(real_bot: Any) -> Any:
 
 
 def test_real_bot_german_question_sources_thumbs_down_and_hotline(page: Any, running_app: RunningApp) -> None:  # noqa: F811
-    page.fill("#faq-question textarea", "Wer kann sich um die Aufnahme in das Programm bewerben?")
+    page.fill("#faq-question textarea", "Wer trägt die Kosten für das Benchmarking und die Zertifizierung?")
     page.keyboard.press("Enter")
     page.wait_for_selector("#faq-chatbot details.faq-sources", timeout=120_000)
     page.click("#faq-chatbot details.faq-sources summary")
     text = page.inner_text("#faq-chatbot")
-    assert "[1]" in text  # a cited answer (which sentence: tests/bot/test_known_defects.py)
+    assert "[1]" in text and "Bundesministerium" in text  # a cited answer (its facts: tests/bot/test_answers.py)
     before = len(rows(running_app.settings.feedback_db))
     page.locator(DISLIKE).last.click()
     new = wait_for(lambda: rows(running_app.settings.feedback_db)[before:])
