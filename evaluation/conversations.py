@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.questions import QuestionFileError, _check_str_list, _parse_facts, read_records
+from evaluation.questions import Question, QuestionFileError, _check_str_list, _parse_facts, read_records
 
 KINDS: tuple[str, ...] = ("first", "follow-up", "switch")
 TURN_FIELDS: tuple[str, ...] = ("question", "lang", "kind", "category", "facts", "answerable")
@@ -45,6 +45,12 @@ class Turn:
     facts: tuple[tuple[str, ...], ...]
     answerable: bool
     sources: tuple[str, ...] = ()
+
+    def as_question(self, id: str, history: tuple[dict, ...] = ()) -> Question:
+        """The turn as a single question (what the metrics and the selector's training take)."""
+        return Question(id=id, lang=self.lang, category=self.category, question=self.question,
+                        facts=tuple(tuple(g) for g in self.facts), answerable=self.answerable,
+                        sources=tuple(self.sources), history=tuple(history))
 
 
 @dataclass(frozen=True)

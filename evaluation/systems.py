@@ -77,9 +77,7 @@ class PipelineSystem:
         history: list[dict] = []
         results = []
         for n, turn in enumerate(conversation.turns, start=1):
-            q = Question(id=f"{conversation.id}/{n}", lang=turn.lang, category=turn.category,
-                         question=turn.question, facts=tuple(tuple(g) for g in turn.facts),
-                         answerable=turn.answerable, sources=tuple(turn.sources), history=tuple(history))
+            q = turn.as_question(f"{conversation.id}/{n}", tuple(history))
             out = self.run(q)
             results.append((q, out))
             history += [{"role": "user", "content": turn.question},

@@ -111,9 +111,7 @@ def conversation_examples(bot: Any, conversations: list[Any]) -> list[Example]:
         history: list[dict] = []
         for n, turn in enumerate(conv.turns, start=1):
             # One id per conversation: fold_ids keeps a conversation's turns and readings in one fold.
-            q = Question(id=conv.id, lang=turn.lang, category=turn.category, question=turn.question,
-                         facts=tuple(tuple(g) for g in turn.facts), answerable=turn.answerable,
-                         sources=tuple(turn.sources))
+            q = turn.as_question(conv.id)
             text, lang, supported, _ = bot.read(turn.question)
             answering: dict[str, str] = {}  # chunk id -> the answering unit's text, best reading first
             for reading in readings(text, history) if n > 1 else [Reading("alone", text, text)]:
