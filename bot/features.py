@@ -163,6 +163,13 @@ def dense_if_unsupported(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return 0.0 if q.supported else c.dense
 
 
+def question_terms(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """How many content words the question has (log, 0 for none). The same for every candidate, so the
+    ranker cannot use it; the answerability model can: a question of one word ("Und bei der zweiten?")
+    is covered by many units that do not answer it."""
+    return math.log1p(len(q.terms.groups))
+
+
 def length(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return math.log1p(len(c.text)) / math.log1p(1200)
 
@@ -207,7 +214,7 @@ FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     dense, dense_margin, dense_rank, passage_rank, passage_dense, keyword_coverage, context_coverage,
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
     person_missing, fact_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language,
-    dense_if_unsupported, length, is_list, is_item, is_label, is_question, pronoun_subject, from_history,
+    dense_if_unsupported, question_terms, length, is_list, is_item, is_label, is_question, pronoun_subject, from_history,
     recency, dated)}
 
 

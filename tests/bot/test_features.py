@@ -129,6 +129,9 @@ CASES: dict[str, tuple[Case, Case]] = {
     "dense_if_unsupported": (Case("¿Quién puede solicitar?", cand(ADMISSION, ELIGIBLE, dense=0.85), 0.85, "en",
                                   False),
                              Case(APPLY, cand(ADMISSION, ELIGIBLE, dense=0.85), 0.0)),
+    # two content words ("Aufnahme", "bewerben"); "Und dann?" has none
+    "question_terms": (Case(APPLY, cand(ADMISSION, ELIGIBLE), float(np.log1p(2))),
+                       Case("Und dann?", cand(ADMISSION, ELIGIBLE), 0.0)),
     "length": (Case(APPLY, cand(ADMISSION, "x" * 1200), 1.0),
                Case(APPLY, cand(ADMISSION, "Ja."), float(np.log1p(3) / np.log1p(1200)))),
     "is_list": (Case(APPLY, cand(ADMISSION, "Vorteile:\n- Sichtbarkeit", kind="list"), 1.0),

@@ -50,6 +50,15 @@ def test_question_features_describe_the_ranking_and_its_top_unit():
     assert single.tolist() == pytest.approx([0.7, 5.0, 1.0, 0.5])  # alone: a fixed wide margin
 
 
+def test_entropy_is_low_when_one_candidate_stands_out_and_high_when_all_are_alike():
+    names = ("entropy",)
+    clear = question_features(np.array([9.0, 0.0, 0.0]), FEATURES_3, UNIT_NAMES, names)[0]
+    alike = question_features(np.array([1.0, 1.0, 1.0]), FEATURES_3, UNIT_NAMES, names)[0]
+    assert clear < 0.01
+    assert alike == pytest.approx(math.log(3))
+    assert question_features(np.array([0.7]), FEATURES_3[:1], UNIT_NAMES, names)[0] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_score_gives_the_ranker_scores_and_the_probability_of_the_top_unit():
     scores, p = selector().score(FEATURES_3)
     assert scores.tolist() == pytest.approx([2.0, -1.0, 2.0])
