@@ -78,7 +78,7 @@ class FaqBot:
         self.selector = selector
         self.spelling = spelling
         self.policy = policy or AnswerPolicy(threshold=selector.threshold)
-        self.writer = writer or AnswerWriter()
+        self.writer = writer or AnswerWriter(neighbours=finder.neighbours)
         self.max_question_chars = max_question_chars
         self.k = k
         self.contact = contact or Contact()

@@ -214,8 +214,8 @@ FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     dense, dense_margin, dense_rank, passage_rank, passage_dense, keyword_coverage, context_coverage,
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
     person_missing, fact_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language,
-    dense_if_unsupported, question_terms, length, is_list, is_item, is_label, is_question, pronoun_subject, from_history,
-    recency, dated)}
+    dense_if_unsupported, question_terms, length, is_list, is_item, is_label, is_question, pronoun_subject,
+    from_history, recency, dated)}
 
 
 def feature_matrix(q: QuestionView, candidates: list[Candidate], ctx: Context,

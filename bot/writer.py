@@ -1,17 +1,23 @@
 """Turns the chosen units into the cited answer text.
 
-The unit that answers comes first; a unit whose subject stands only in its section ("We organise ...")
-is introduced by that section; a list item keeps the sentence that introduces its list; figures from
-several documents are given newest first with source and date; a quote in the other language says so.
+The unit that answers comes first, with the sentence that follows it in its passage (a fact is often
+finished there: "... a recommendation by the European Cluster Policy Group in 2010." then what it
+recommended); a unit whose subject stands only in its section ("We organise ...") is introduced by that
+section; a list item keeps the sentence that introduces its list; figures from several documents are
+given newest first with source and date; a quote in the other language says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.asked import Kind, has_kind
 from bot.candidates import Candidate
 from bot.results import Citation
+from indexer.units import UnitRecord
+
+Neighbours = Callable[[Candidate], tuple[UnitRecord | None, UnitRecord | None]]
 
 CROSS_NOTE = {"de": "Quelle auf Englisch", "en": "source in German"}
 READ_AS = {"de": "Gelesen als", "en": "Read as"}
@@ -36,10 +42,12 @@ class Scored:
 class AnswerWriter:
     """>>> AnswerWriter().write([Scored(candidate, 0.9)], "de", kinds=set())   # doctest: +SKIP"""
 
-    def __init__(self, max_units: int = 3, keep_ratio: float = 0.35, survey_ratio: float = 0.25) -> None:
+    def __init__(self, max_units: int = 3, keep_ratio: float = 0.35, survey_ratio: float = 0.25,
+                 neighbours: Neighbours | None = None) -> None:
         self.max_units = max_units
         self.keep_ratio = keep_ratio
         self.survey_ratio = survey_ratio
+        self.neighbours = neighbours  # a unit's neighbours in its passage (CandidateFinder.neighbours)
 
     def choose(self, ranked: list[Scored], threshold: float, kinds: set[Kind]) -> list[Scored]:
         """The best unit, plus units nearly as likely that add something (not the same sentence or list);
@@ -76,6 +84,7 @@ class AnswerWriter:
               read_as: str = "") -> Composition:
         numbers: dict[str, int] = {}
         groups: dict[int, list[Candidate]] = {}
+        best = chosen[0].candidate
         # A count is given with its source and date even from one source: figures change over time.
         dated = Kind.NUMBER in kinds and any(has_kind(s.candidate.text, Kind.NUMBER) for s in chosen)
         figures = dated and len({s.candidate.chunk.source for s in chosen}) > 1
@@ -85,10 +94,13 @@ class AnswerWriter:
             n = numbers.setdefault(s.candidate.chunk.id, len(numbers) + 1)
             groups.setdefault(n, []).append(s.candidate)
         parts, citations = [], []
+        following = self._following(chosen)
         for n, cands in groups.items():
             chunk = cands[0].chunk
-            quote = "\n".join(_render(c, kinds) for c in cands)
-            citations.append(_citation(n, cands, "\n".join(c.text for c in cands)))
+            quote = "\n".join(_render(c, kinds) + (f" {following}" if c is best and following else "")
+                              for c in cands)
+            cited = "\n".join(c.text + (f" {following}" if c is best and following else "") for c in cands)
+            citations.append(_citation(n, cands, cited))
             note = f"({CROSS_NOTE[lang]}) " if chunk.language != lang and lang in CROSS_NOTE else ""
             where = f" ({chunk.title}, {chunk.date_label or chunk.date})" if dated else ""
             parts.append(f"{note}{quote} [{n}]{where}")
@@ -100,6 +112,17 @@ class AnswerWriter:
         if not supported:
             text = f"{OTHER_LANGUAGE}\n\n{text}"
         return Composition(text, citations, chosen[0].probability, ordered[0].candidate.chunk.language)
+
+
+    def _following(self, chosen: list[Scored]) -> str:
+        """The sentence after the best unit in its passage, unless it is quoted anyway."""
+        if self.neighbours is None:
+            return ""
+        _, after = self.neighbours(chosen[0].candidate)
+        if after is None or any(after.unit.text in s.candidate.text or s.candidate.text in after.unit.text
+                                for s in chosen):
+            return ""
+        return after.unit.text
 
 
 def _render(c: Candidate, kinds: set[Kind]) -> str:

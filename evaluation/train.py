@@ -252,16 +252,18 @@ def train(bot: Any, questions: list[Question], files: list[str],
     adapter = QueryAdapter(adapter_training.fit(pairs, units, l2), fingerprint)
     bot.finder.adapter = adapter
     examples += conversation_examples(bot, list(conversations))
-    selector = train_examples([e for e in examples if e is not None], files)
+    selector = train_examples([e for e in examples if e is not None], files, bot.writer)
     meta = {**selector.meta, "query_adapter": {"digest": adapter.digest(), "l2": l2, "tau": adapter_training.TAU,
                                                "pairs": len(pairs.queries), "unit_ranks_on_dev": recall}}
     return replace(selector, meta=meta), adapter
 
 
-def train_examples(examples: list[Example], files: list[str]) -> Selector:
+def train_examples(examples: list[Example], files: list[str], writer: AnswerWriter | None = None) -> Selector:
+    """`writer` writes the answers whose rightness is learned: the bot's own, so that the sentence it adds
+    after the best unit counts as it will at query time."""
     from bot.policy import AnswerPolicy
 
-    writer, policy = AnswerWriter(), AnswerPolicy()
+    writer, policy = writer or AnswerWriter(), AnswerPolicy()
     top_names = RANKING_FEATURES + TOP_UNIT_FEATURES
     # 1. Out-of-fold rankings: what the ranker does on questions it was not fitted to.
     rows = np.zeros((len(examples), len(top_names)))

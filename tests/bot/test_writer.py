@@ -190,3 +190,36 @@ def test_figures_from_one_source_are_not_surveyed_but_dated():
 def test_an_answer_without_a_figure_is_not_dated():
     chosen = scored((unit(A, "Cluster aus ganz Deutschland sind Mitglied."), 0.9))
     assert WRITER.write(chosen, "de", {Kind.NUMBER}).text == "Cluster aus ganz Deutschland sind Mitglied. [1]"
+
+
+RECOMMENDATION = "This resulted from a recommendation by the European Cluster Policy Group in 2010."
+WHAT = "It recommended a clearer focus on excellence."
+
+
+def following_in(chunk: Chunk, text: str):
+    """A hand-made passage: the sentence WHAT follows RECOMMENDATION, nothing follows anything else."""
+    def neighbours(c: Candidate) -> tuple[UnitRecord | None, UnitRecord | None]:
+        if c.text == RECOMMENDATION:
+            return None, UnitRecord(chunk.id, Unit(text, 1), chunk.section)
+        return None, None
+    return neighbours
+
+
+def test_the_sentence_after_the_best_unit_finishes_its_quote_and_its_citation():
+    writer = AnswerWriter(neighbours=following_in(A, WHAT))
+    composition = writer.write(scored((unit(A, RECOMMENDATION), 0.9)), "de", set())
+    assert composition.text == f"{RECOMMENDATION} {WHAT} [1]"
+    assert composition.citations[0].quote == f"{RECOMMENDATION} {WHAT}"
+
+
+def test_the_following_sentence_is_not_repeated_when_it_is_quoted_anyway():
+    writer = AnswerWriter(neighbours=following_in(A, WHAT))
+    chosen = scored((unit(A, RECOMMENDATION), 0.9), (unit(A, WHAT, index=1), 0.8))
+    assert writer.write(chosen, "en", set()).text.count(WHAT) == 1
+
+
+def test_only_the_best_unit_is_continued_and_only_when_its_passage_goes_on():
+    writer = AnswerWriter(neighbours=following_in(A, WHAT))
+    chosen = scored((unit(B, "Another sentence."), 0.9), (unit(A, RECOMMENDATION, index=2), 0.8))
+    assert WHAT not in writer.write(chosen, "en", set()).text
+    assert WHAT not in WRITER.write(scored((unit(A, RECOMMENDATION), 0.9)), "en", set()).text  # no neighbours
