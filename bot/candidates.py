@@ -5,7 +5,7 @@ Knows nothing about answering: it only gathers and measures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -31,6 +31,10 @@ class Candidate:
     @property
     def text(self) -> str:
         return self.record.unit.text
+
+
+# A candidate's units before and after it in its passage (CandidateFinder.neighbours).
+Neighbours = Callable[[Candidate], tuple[UnitRecord | None, UnitRecord | None]]
 
 
 class CandidateFinder:

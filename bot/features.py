@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.asked import Kind, counted_noun, has_kind, number_windows
-from bot.candidates import Candidate
+from bot.candidates import Candidate, Neighbours
 from bot.keywords import KeywordRetriever, QueryTerms
-from indexer.units import UnitRecord
 
 _PRONOUN_START = re.compile(r"^(wir|we|ich|i|our|unser\w*|us)\b", re.IGNORECASE)
 
@@ -47,7 +46,7 @@ class Context:
     """What features may look up besides the pair: coverage and a candidate's neighbours."""
 
     keywords: KeywordRetriever
-    neighbours: Callable[[Candidate], tuple[UnitRecord | None, UnitRecord | None]]
+    neighbours: Neighbours
     _cache: dict = field(default_factory=dict)
 
     def cover(self, q: QuestionView, text: str) -> float:

@@ -9,15 +9,11 @@ given newest first with source and date; a quote in the other language says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.asked import Kind, has_kind
-from bot.candidates import Candidate
+from bot.candidates import Candidate, Neighbours
 from bot.results import Citation
-from indexer.units import UnitRecord
-
-Neighbours = Callable[[Candidate], tuple[UnitRecord | None, UnitRecord | None]]
 
 CROSS_NOTE = {"de": "Quelle auf Englisch", "en": "source in German"}
 READ_AS = {"de": "Gelesen als", "en": "Read as"}
@@ -47,7 +43,7 @@ class AnswerWriter:
         self.max_units = max_units
         self.keep_ratio = keep_ratio
         self.survey_ratio = survey_ratio
-        self.neighbours = neighbours  # a unit's neighbours in its passage (CandidateFinder.neighbours)
+        self.neighbours = neighbours
 
     def choose(self, ranked: list[Scored], threshold: float, kinds: set[Kind]) -> list[Scored]:
         """The best unit, plus units nearly as likely that add something (not the same sentence or list);
@@ -84,7 +80,6 @@ class AnswerWriter:
               read_as: str = "") -> Composition:
         numbers: dict[str, int] = {}
         groups: dict[int, list[Candidate]] = {}
-        best = chosen[0].candidate
         # A count is given with its source and date even from one source: figures change over time.
         dated = Kind.NUMBER in kinds and any(has_kind(s.candidate.text, Kind.NUMBER) for s in chosen)
         figures = dated and len({s.candidate.chunk.source for s in chosen}) > 1
@@ -94,13 +89,11 @@ class AnswerWriter:
             n = numbers.setdefault(s.candidate.chunk.id, len(numbers) + 1)
             groups.setdefault(n, []).append(s.candidate)
         parts, citations = [], []
-        following = self._following(chosen)
+        best, following = chosen[0].candidate, self._following(chosen)
         for n, cands in groups.items():
             chunk = cands[0].chunk
-            quote = "\n".join(_render(c, kinds) + (f" {following}" if c is best and following else "")
-                              for c in cands)
-            cited = "\n".join(c.text + (f" {following}" if c is best and following else "") for c in cands)
-            citations.append(_citation(n, cands, cited))
+            quote = "\n".join(_render(c, kinds) + (following if c is best else "") for c in cands)
+            citations.append(_citation(n, cands, "\n".join(c.text + (following if c is best else "") for c in cands)))
             note = f"({CROSS_NOTE[lang]}) " if chunk.language != lang and lang in CROSS_NOTE else ""
             where = f" ({chunk.title}, {chunk.date_label or chunk.date})" if dated else ""
             parts.append(f"{note}{quote} [{n}]{where}")
@@ -113,16 +106,16 @@ class AnswerWriter:
             text = f"{OTHER_LANGUAGE}\n\n{text}"
         return Composition(text, citations, chosen[0].probability, ordered[0].candidate.chunk.language)
 
-
     def _following(self, chosen: list[Scored]) -> str:
-        """The sentence after the best unit in its passage, unless it is quoted anyway."""
+        """The sentence after the best unit in its passage, with a leading space; empty when there is none
+        or it is quoted anyway."""
         if self.neighbours is None:
             return ""
         _, after = self.neighbours(chosen[0].candidate)
         if after is None or any(after.unit.text in s.candidate.text or s.candidate.text in after.unit.text
                                 for s in chosen):
             return ""
-        return after.unit.text
+        return f" {after.unit.text}"
 
 
 def _render(c: Candidate, kinds: set[Kind]) -> str:
