@@ -11,6 +11,7 @@ from bot.feedback import FeedbackStore
 from bot.glossary import Glossary
 from bot.keywords import KeywordRetriever
 from bot.query_adapter import QueryAdapter
+from bot.question_memory import QuestionMemory
 from bot.retriever import HybridRetriever
 from bot.selector import Selector
 from bot.spelling import SpellingCorrector
@@ -66,9 +67,10 @@ def load_or_build(settings: Settings, embedder: E5Embedder,
 
 def build_bot(settings: Settings, progress: Callable[[str], None] = print,
               embedder: E5Embedder | None = None, build_missing: bool = True,
-              selector: Selector | None = None, adapter: QueryAdapter | None = None) -> FaqBot:
-    """The shipped selector and query adapter unless a selector is passed in: that one comes with its own
-    adapter (`adapter`, default none), as training passes both."""
+              selector: Selector | None = None, adapter: QueryAdapter | None = None,
+              memory: QuestionMemory | None = None) -> FaqBot:
+    """The shipped selector, query adapter and question memory unless a selector is passed in: that one
+    comes with its own adapter and memory (default none), as training passes them."""
     embedder = embedder or build_embedder(settings)
     if build_missing:
         index = load_or_build(settings, embedder, progress)
@@ -89,10 +91,11 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
         llm = LlmAnswerer.from_settings(settings, keywords.coverage)
     if selector is None:
         selector, adapter = Selector.load(), QueryAdapter.for_model(embedder.fingerprint(), embedder.dimension)
+        memory = QuestionMemory.for_model(embedder.fingerprint(), embedder.dimension)
     return FaqBot(retriever, keywords, CandidateFinder(index, adapter=adapter), selector, spelling,
                   settings.max_question_chars, k=settings.retrieval_k,
                   contact=Contact(settings.hotline_contact_phone, settings.hotline_contact_email), llm=llm,
-                  index_version=index.version, documents=_documents(index))
+                  index_version=index.version, documents=_documents(index), memory=memory)
 
 
 def _aliases(settings: Settings, index: StoredIndex) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ from bot.features import Context, QuestionView, feature_matrix
 from bot.keywords import KeywordRetriever
 from bot.policy import AnswerPolicy, abstention_text
 from bot.question import clean_question, detect_language
+from bot.question_memory import QuestionMemory
 from bot.results import Answer, Hit, retrieved_passages
 from bot.retriever import HybridRetriever
 from bot.selector import Selector
@@ -71,7 +72,7 @@ class FaqBot:
                  selector: Selector, spelling: SpellingCorrector, max_question_chars: int, k: int = 8,
                  policy: AnswerPolicy | None = None, writer: AnswerWriter | None = None,
                  contact: Contact | None = None, llm: Answerer | None = None, index_version: str = "",
-                 documents: Sequence[dict[str, Any]] = ()) -> None:
+                 documents: Sequence[dict[str, Any]] = (), memory: QuestionMemory | None = None) -> None:
         self.retriever = retriever
         self.keywords = keywords
         self.finder = finder
@@ -85,6 +86,7 @@ class FaqBot:
         self.llm = llm
         self.index_version = index_version
         self._documents = list(documents)
+        self.memory = memory  # None: the answerability model reads similar_answerable as neutral
 
     def documents(self) -> list[dict[str, Any]]:
         return list(self._documents)
@@ -109,11 +111,12 @@ class FaqBot:
         attempts = [self.attempt(r, lang, supported)
                     for r in readings(corrected, history, self.selector.reading_costs)]
         best = max(attempts, key=lambda a: a.probability - a.reading.cost)
+        margin = self.selector.conversation_margin if len(attempts) > 1 else 0.0
         result.retrieved = retrieved_passages(best.hits)
         result.read_as = corrected if changes else ""
         result.probability = round(best.probability, 4)
         result.timings_ms["retrieve_and_score"] = _ms(started)
-        composition = self._compose(best, lang, supported, result.read_as, history, result)
+        composition = self._compose(best, margin, lang, supported, result.read_as, history, result)
         if composition is None:
             result.text = abstention_text(lang, self.contact.phone, self.contact.email)
         else:
@@ -139,6 +142,8 @@ class FaqBot:
         translations = glossary.word_translations(reading.focus, lang, synonyms=True) if glossary else {}
         view = QuestionView.build(reading.focus, lang, supported, asked_kinds(reading.question), self.keywords,
                                   translations)
+        if self.memory is not None:
+            view.similar_answerable = self.memory.answerable_share(vector)
         ctx = Context(self.keywords, self.finder.neighbours)
         features = feature_matrix(view, candidates, ctx, list(names or self.selector.names))
         return hits, candidates, view, features
@@ -150,9 +155,9 @@ class FaqBot:
         corrected, changes = self.spelling.correct(text) if supported else (text, [])
         return corrected, lang, supported, changes
 
-    def _compose(self, best: Attempt, lang: str, supported: bool, read_as: str,
+    def _compose(self, best: Attempt, margin: float, lang: str, supported: bool, read_as: str,
                  history: Sequence[dict] | None, result: Answer) -> Composition | None:
-        if not best.ranked or not self.policy.answers(best.probability):
+        if not best.ranked or not self.policy.answers(best.probability - margin):
             return None
         kinds: set[Kind] = best.view.kinds
         chosen = self.writer.choose(best.ranked, self.policy.threshold, kinds)

@@ -16,6 +16,7 @@ import numpy as np
 from bot.asked import Kind, counted_noun, has_kind, number_windows
 from bot.candidates import Candidate, Neighbours
 from bot.keywords import KeywordRetriever, QueryTerms
+from bot.question_memory import NEUTRAL
 
 _PRONOUN_START = re.compile(r"^(wir|we|ich|i|our|unser\w*|us)\b", re.IGNORECASE)
 
@@ -31,6 +32,7 @@ class QuestionView:
     terms: QueryTerms
     noun_terms: QueryTerms | None
     best_dense: float = 0.0
+    similar_answerable: float = NEUTRAL  # set by FaqBot from the question memory
 
     @classmethod
     def build(cls, text: str, lang: str, supported: bool, kinds: set[Kind], keywords: KeywordRetriever,
@@ -169,6 +171,12 @@ def question_terms(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return math.log1p(len(q.terms.groups))
 
 
+def similar_answerable(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """How many of the development questions nearest to this one the documents answer (bot/question_memory.py).
+    The same for every candidate: an input of the answerability model only, like question_terms."""
+    return q.similar_answerable
+
+
 def length(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return math.log1p(len(c.text)) / math.log1p(1200)
 
@@ -213,8 +221,8 @@ FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     dense, dense_margin, dense_rank, passage_rank, passage_dense, keyword_coverage, context_coverage,
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
     person_missing, fact_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language,
-    dense_if_unsupported, question_terms, length, is_list, is_item, is_label, is_question, pronoun_subject,
-    from_history, recency, dated)}
+    dense_if_unsupported, question_terms, similar_answerable, length, is_list, is_item, is_label, is_question,
+    pronoun_subject, from_history, recency, dated)}
 
 
 def feature_matrix(q: QuestionView, candidates: list[Candidate], ctx: Context,

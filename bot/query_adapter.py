@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.plain_arrays import read_npz
 from indexer.errors import FaqError
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,8 @@ class QueryAdapter:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_ADAPTER) -> QueryAdapter:
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                matrix, model = np.asarray(data["matrix"], dtype=np.float32), str(data["model"])
-        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise AdapterError(f"The query adapter {path.name} cannot be read ({exc.__class__.__name__}); "
-                               "run `gocluster-faq train` to rebuild it.") from exc
+        data = read_npz(path, ("matrix", "model"), AdapterError, "query adapter")
+        matrix, model = data["matrix"].astype(np.float32), str(data["model"])
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not np.isfinite(matrix).all():
             raise AdapterError(f"The query adapter {path.name} is not a finite square matrix; "
                                "run `gocluster-faq train` to rebuild it.")

@@ -31,9 +31,10 @@ FORMAT = 2
 RANKING_FEATURES = ("top_score", "margin", "top_share", "entropy")
 # Additions are kept only if, fitted on three dev folds and measured on the other two, they lower the
 # log-loss in each of five such splits: length and same_language (by 0.004-0.022, AUC 0.745 -> 0.760), then
-# entropy and question_terms (by 0.004-0.020, AUC 0.760 -> 0.772).
+# entropy and question_terms (by 0.004-0.020, AUC 0.760 -> 0.772). similar_answerable was checked the
+# stricter way a memory of questions needs (bot/question_memory.py): each question file held out in turn.
 TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "person_missing",
-                     "fact_missing", "length", "same_language", "question_terms")
+                     "fact_missing", "length", "same_language", "question_terms", "similar_answerable")
 
 
 class SelectorError(FaqError):
@@ -75,6 +76,10 @@ class Selector:
     threshold: float
     meta: dict[str, Any]
     reading_costs: dict[str, float] = field(default_factory=dict)  # see bot/conversation.py
+    # Added to the threshold for a later turn of a conversation: its answer is the most confident of several
+    # readings, and the most confident of several is the most often overconfident. Calibrated on the
+    # development conversations by `gocluster-faq train`.
+    conversation_margin: float = 0.0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -92,7 +97,7 @@ class Selector:
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "ranker": self.ranker.to_dict(), "answerability": self.answerability.to_dict(),
                 "threshold": round(float(self.threshold), 6), "reading_costs": self.reading_costs,
-                "meta": self.meta}
+                "conversation_margin": round(float(self.conversation_margin), 6), "meta": self.meta}
 
     def save(self, path: Path = DEFAULT_SELECTOR) -> None:
         path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -104,6 +109,9 @@ class Selector:
             ranker, answerability = Linear.from_dict(data["ranker"]), Linear.from_dict(data["answerability"])
             threshold = float(data["threshold"])
             costs = {str(k): float(v) for k, v in data.get("reading_costs", {}).items()}
+            margin = float(data.get("conversation_margin", 0.0))
+            if not 0.0 <= margin < 1.0:
+                raise ValueError("conversation_margin")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorError(f"The answer selector {path.name} cannot be read ({exc.__class__.__name__}); "
                                 "run `gocluster-faq train` to rebuild it.") from exc
@@ -112,7 +120,7 @@ class Selector:
         if data.get("format") != FORMAT or unknown:
             raise SelectorError(f"The answer selector {path.name} does not fit this version "
                                 f"(unknown features: {unknown or 'none'}); run `gocluster-faq train`.")
-        return cls(ranker, answerability, threshold, data.get("meta", {}), costs)
+        return cls(ranker, answerability, threshold, data.get("meta", {}), costs, margin)
 
 
 def question_features(scores: np.ndarray, features: np.ndarray, unit_names: tuple[str, ...],

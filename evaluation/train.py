@@ -28,6 +28,7 @@ from bot.conversation import Reading, readings
 from bot.faq_bot import rank
 from bot.features import FEATURES
 from bot.query_adapter import DEFAULT_ADAPTER, QueryAdapter
+from bot.question_memory import DEFAULT_MEMORY, QuestionMemory
 from bot.selector import DEFAULT_SELECTOR, RANKING_FEATURES, TOP_UNIT_FEATURES, Linear, Selector, question_features
 from bot.writer import AnswerWriter
 from evaluation import adapter_training
@@ -55,6 +56,15 @@ def dev_questions(data_dir: Path = DATA) -> tuple[list[Question], list[str]]:
 
     files = [data_dir / name for name in SPLITS["dev"] if (data_dir / name).is_file()]
     return [q for f in files for q in load_questions(f)], [str(f) for f in files]
+
+
+def dev_sets(data_dir: Path = DATA) -> np.ndarray:
+    """Which development file each of dev_questions() comes from (0, 1, ...): a file is a set written at
+    one time, whose questions resemble each other more than they resemble a new set's."""
+    from evaluation.run import SPLITS
+
+    files = [data_dir / name for name in SPLITS["dev"] if (data_dir / name).is_file()]
+    return np.array([n for n, f in enumerate(files) for _ in load_questions(f)], dtype=np.int64)
 
 
 def dev_conversations(data_dir: Path = DATA) -> tuple[list[Any], list[str]]:
@@ -232,30 +242,51 @@ def _folds(ids: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(ids == f) for f in range(FOLDS)]
 
 
-def train(bot: Any, questions: list[Question], files: list[str],
-          conversations: list[Any] = ()) -> tuple[Selector, QueryAdapter]:
-    """The query adapter, then the selector on candidates found through it. Each question's candidates
-    come through an adapter fitted without its fold (as a test question's will), so the selector learns
-    how far to trust the adapted similarity on questions the adapter has not seen. The conversations'
-    readings (never adapter training data) are read through the final adapter."""
+def train(bot: Any, questions: list[Question], files: list[str], conversations: list[Any] = (),
+          sets: np.ndarray | None = None) -> tuple[Selector, QueryAdapter, QuestionMemory]:
+    """The query adapter and the question memory, then the selector on candidates found through them.
+    Each question's candidates come through an adapter fitted without its fold and a memory without its
+    fold and its set (`sets`, the file of each question; see dev_sets), as a new question's will: the
+    selector learns how far to trust them on questions they have not seen. Left in, a question's own set
+    holds its paraphrases, and the memory looked more telling than it is for a newly written set (dev,
+    each file held out in turn: utility 204 without the memory, 232 with it and its own set excluded). The
+    conversations' readings (never adapter or memory data) are read through the final ones."""
     units, ids = bot.finder.unit_vectors, fold_ids(questions)
     pairs = adapter_training.collect_pairs(bot, questions)
     folds = ids[pairs.positions]
     l2, recall = adapter_training.choose_l2(pairs, units, folds)
     by_fold = [adapter_training.fit(adapter_training.subset(pairs, folds != f), units, l2) for f in range(FOLDS)]
     fingerprint = bot.retriever.encoder.fingerprint()
+    memory = question_memory(bot, questions)
+    # A question that follows others ("Und die zweite?") is answerable only with them: the memory keeps
+    # questions that stand alone, or an elliptic follow-up read alone would look answerable.
+    alone = np.array([not q.history for q in questions], dtype=bool)
     examples: list[Example | None] = [None] * len(questions)
-    for f, held in enumerate(_folds(ids)):
+    sets = np.arange(len(questions)) if sets is None else np.asarray(sets)
+    for f, fold in enumerate(_folds(ids)):
         bot.finder.adapter = QueryAdapter(by_fold[f], fingerprint)
-        for i, example in zip(held, collect(bot, [questions[i] for i in held]), strict=True):
-            examples[i] = example
+        for own in np.unique(sets[fold]):
+            held = fold[sets[fold] == own]
+            bot.memory = memory.subset((ids != f) & (sets != own) & alone)
+            for i, example in zip(held, collect(bot, [questions[i] for i in held]), strict=True):
+                examples[i] = example
     adapter = QueryAdapter(adapter_training.fit(pairs, units, l2), fingerprint)
-    bot.finder.adapter = adapter
+    memory = memory.subset(alone)
+    bot.finder.adapter, bot.memory = adapter, memory
     examples += conversation_examples(bot, list(conversations))
     selector = train_examples([e for e in examples if e is not None], files, bot.writer)
     meta = {**selector.meta, "query_adapter": {"digest": adapter.digest(), "l2": l2, "tau": adapter_training.TAU,
-                                               "pairs": len(pairs.queries), "unit_ranks_on_dev": recall}}
-    return replace(selector, meta=meta), adapter
+                                               "pairs": len(pairs.queries), "unit_ranks_on_dev": recall},
+            "question_memory": {"digest": memory.digest(), "questions": len(memory.answerable),
+                                "answerable": int(memory.answerable.sum())}}
+    return replace(selector, meta=meta), adapter, memory
+
+
+def question_memory(bot: Any, questions: list[Question]) -> QuestionMemory:
+    """The development questions as the bot reads them (cleaned, spelling corrected), as e5 query vectors."""
+    texts = [bot.read(q.question)[0] for q in questions]
+    vectors = bot.retriever.encoder.encode_queries(texts) if texts else np.zeros((0, 1), np.float32)
+    return QuestionMemory.of(vectors, [q.answerable for q in questions], bot.retriever.encoder.fingerprint())
 
 
 def train_examples(examples: list[Example], files: list[str], writer: AnswerWriter | None = None) -> Selector:
@@ -304,31 +335,45 @@ def train_examples(examples: list[Example], files: list[str], writer: AnswerWrit
 
 
 COST_GRID = (0.0, 1.0, 3.0)  # multiples of the default margins (bot/conversation.py)
+MARGIN_GRID = (0.0, 0.1, 0.2, 0.3)  # added to the threshold for a later turn
 
 
-def calibrate_reading_costs(bot: Any, selector: Selector, conversations: list[Any]) -> tuple[dict[str, float], dict]:
-    """The margins that reading more of the conversation costs, chosen on the development conversations
-    with the same utility as the threshold (right +1, correct abstention +1, wrong answer -WRONG_COST)."""
+def calibrate_conversations(bot: Any, selector: Selector, conversations: list[Any]) -> tuple[Selector, dict]:
+    """The development conversations choose, with the same utility as the threshold (right +1, correct
+    abstention +1, wrong answer -WRONG_COST, over the later turns): first what reading more of the
+    conversation costs, then the conversation margin at those costs."""
     from bot.conversation import DEFAULT_COSTS
-    from evaluation.systems import PipelineSystem
 
-    results = {}
+    by_factor = {}
     for factor in COST_GRID:
         costs = {k: round(v * factor, 4) for k, v in DEFAULT_COSTS.items()}
-        bot.selector = replace(selector, reading_costs=costs)
-        bot.policy = replace(bot.policy, threshold=selector.threshold)
-        pipeline = PipelineSystem(bot, reference=False)
-        utility, right, turns = 0.0, 0, 0
-        for conv in conversations:
-            for q, out in pipeline.converse(conv)[1:]:  # the first turn has no conversation yet
-                turns += 1
-                ok = facts_match(q.facts, out.text) if q.answerable else out.abstained
-                right += ok
-                utility += 1.0 if ok else (0.0 if out.abstained else -WRONG_COST)
-        results[factor] = (utility, right, turns, costs)
-    best = max(COST_GRID, key=lambda f: (results[f][0], -f))
-    figures = {str(f): {"utility": u, "right": r, "turns": t} for f, (u, r, t, _) in results.items()}
-    return results[best][3], {"chosen_factor": best, "grid": figures}
+        by_factor[factor] = (conversation_utility(bot, replace(selector, reading_costs=costs), conversations), costs)
+    factor = max(COST_GRID, key=lambda f: (by_factor[f][0]["utility"], -f))
+    selector = replace(selector, reading_costs=by_factor[factor][1])
+    by_margin = {0.0: by_factor[factor][0]}
+    for margin in MARGIN_GRID[1:]:
+        by_margin[margin] = conversation_utility(bot, replace(selector, conversation_margin=margin), conversations)
+    margin = max(MARGIN_GRID, key=lambda m: (by_margin[m]["utility"], -m))
+    figures = {"chosen_factor": factor, "grid": {str(f): r for f, (r, _) in by_factor.items()},
+               "chosen_margin": margin, "margin_grid": {str(m): r for m, r in by_margin.items()}}
+    return replace(selector, conversation_margin=margin), figures
+
+
+def conversation_utility(bot: Any, selector: Selector, conversations: list[Any]) -> dict[str, float]:
+    from evaluation.systems import PipelineSystem
+
+    bot.selector = selector
+    bot.policy = replace(bot.policy, threshold=selector.threshold)
+    pipeline = PipelineSystem(bot, reference=False)
+    utility, right, wrong, turns = 0.0, 0, 0, 0
+    for conv in conversations:
+        for q, out in pipeline.converse(conv)[1:]:  # the first turn has no conversation yet
+            turns += 1
+            ok = facts_match(q.facts, out.text) if q.answerable else out.abstained
+            right += ok
+            wrong += not ok and not out.abstained
+            utility += 1.0 if ok else (0.0 if out.abstained else -WRONG_COST)
+    return {"utility": utility, "right": right, "wrong": wrong, "turns": turns}
 
 
 def _digest(files: list[str]) -> str:
@@ -344,15 +389,16 @@ def run_cli(args: Any, settings: Any) -> int:
     questions, files = dev_questions()
     conversations, conv_files = dev_conversations()
     bot = build_bot(settings, progress=print, selector=initial_selector())
-    # leaves the adapter in the bot for the costs below
-    selector, adapter = train(bot, questions, files + conv_files, conversations)
+    # leaves the adapter and memory in the bot for the calibration below
+    selector, adapter, memory = train(bot, questions, files + conv_files, conversations, dev_sets())
     if conversations:
-        costs, figures = calibrate_reading_costs(bot, selector, conversations)
-        selector = replace(selector, reading_costs=costs, meta={**selector.meta, "reading_costs_on_dev": figures,
-                                                                "conversations": [Path(f).name for f in conv_files]})
+        selector, figures = calibrate_conversations(bot, selector, conversations)
+        selector = replace(selector, meta={**selector.meta, "conversations_on_dev": figures,
+                                           "conversations": [Path(f).name for f in conv_files]})
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_SELECTOR
     selector.save(out)
     adapter.save(out.with_name(DEFAULT_ADAPTER.name))
+    memory.save(out.with_name(DEFAULT_MEMORY.name))
     oof, ranks = selector.meta["out_of_fold_on_dev"], selector.meta["query_adapter"]["unit_ranks_on_dev"]
     chosen = ranks[f"l2={ranks['chosen_l2']:g}"]
     print(f"selector written to {out}: {selector.meta['questions']} questions, {selector.meta['candidates']} "

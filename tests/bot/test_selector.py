@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,16 @@ def test_a_selector_round_trips_through_its_json_file(tmp_path):
     assert loaded.score(FEATURES_3)[1] == original.score(FEATURES_3)[1]
 
 
+def test_the_conversation_margin_round_trips_and_defaults_to_none(tmp_path):
+    path = tmp_path / "selector.json"
+    replace(selector(), conversation_margin=0.2).save(path)
+    assert Selector.load(path).conversation_margin == 0.2
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["conversation_margin"]  # a file from before the margin
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert Selector.load(path).conversation_margin == 0.0
+
+
 def test_a_zero_scale_is_read_as_one():
     data = selector().ranker.to_dict()
     data["scale"] = [0.0, 2.0, 0.0]
@@ -113,6 +124,8 @@ BAD = [
     pytest.param(drop("ranker"), "cannot be read", id="no-ranker"),
     pytest.param(lambda d: d["ranker"]["weights"].pop(), "cannot be read", id="weight-count"),
     pytest.param(lambda d: d["ranker"].update(mean="x"), "cannot be read", id="not-numbers"),
+    pytest.param(lambda d: d.update(conversation_margin=-0.1), "cannot be read", id="negative-margin"),
+    pytest.param(lambda d: d.update(conversation_margin="high"), "cannot be read", id="margin-not-a-number"),
 ]
 
 

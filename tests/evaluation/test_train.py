@@ -19,6 +19,7 @@ from evaluation.train import (
     conversation_examples,
     dev_conversations,
     dev_questions,
+    dev_sets,
     fit_logistic,
     fit_ranker,
     fold_ids,
@@ -278,21 +279,26 @@ def test_conversation_readings_train_but_do_not_choose_the_threshold(few_example
 
 @pytest.mark.slow
 def test_training_reproduces_the_shipped_selector(real_settings, real_index, embedder, tmp_path):
-    """Exactly what `gocluster-faq train` does; the shipped bot/selector.json and bot/query_adapter.npz
-    must be its result."""
+    """Exactly what `gocluster-faq train` does; the shipped bot/selector.json, bot/query_adapter.npz and
+    bot/question_memory.npz must be its result."""
     from bot.factory import build_bot
     from bot.query_adapter import QueryAdapter
+    from bot.question_memory import QuestionMemory
 
     bot = build_bot(real_settings, embedder=embedder, build_missing=False, selector=initial_selector())
-    assert bot.finder.adapter is None, "training starts from e5's own query vectors"
+    assert bot.finder.adapter is None and bot.memory is None, "training starts from e5 alone"
     questions, files = dev_questions()
     conversations, conversation_files = dev_conversations()
-    trained, adapter = train(bot, questions, files + conversation_files, conversations)
+    trained, adapter, memory = train(bot, questions, files + conversation_files, conversations, dev_sets())
     trained.save(tmp_path / "selector.json")  # kept for a look when this fails
     adapter.save(tmp_path / "query_adapter.npz")
+    memory.save(tmp_path / "question_memory.npz")
     shipped_adapter = QueryAdapter.load()
     assert adapter.model == shipped_adapter.model == embedder.fingerprint()
     np.testing.assert_allclose(adapter.matrix, shipped_adapter.matrix, rtol=0, atol=1e-4)
+    shipped_memory = QuestionMemory.load()
+    assert memory.model == shipped_memory.model and memory.answerable.tolist() == shipped_memory.answerable.tolist()
+    np.testing.assert_allclose(memory.vectors, shipped_memory.vectors, rtol=0, atol=1e-4)
     ranks = trained.meta["query_adapter"]["unit_ranks_on_dev"]
     assert ranks[f"l2={ranks['chosen_l2']:g}"]["mrr"] >= ranks["without"]["mrr"], "chosen as it helps out of fold"
     shipped = Selector.load(DEFAULT_SELECTOR)

@@ -1,0 +1,101 @@
+"""The development questions as e5 query vectors, each with whether the documents answer it: how many of
+the questions nearest to a new one had an answer is an input of the answerability model (the unit feature
+`similar_answerable` in bot/features.py).
+
+The other inputs measure how well the best unit matches the question; none says whether the documents
+could answer such a question at all. Questions about fees, deadlines, named people or other programmes
+resemble each other across wordings and languages, and the documents answer none of them. On the
+development split, each question file held out in turn (the model, its threshold and the memory from the
+other files), it raised the utility on every file (total 204 -> 232; right +1, correct abstention +1, wrong
+answer -2).
+
+Stored beside bot/selector.json as plain arrays (.npz, no pickle) with the fingerprint of the model that
+made the vectors; for another model they mean nothing, so there it is not applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.plain_arrays import read_npz
+from indexer.errors import FaqError
+
+log = logging.getLogger(__name__)
+DEFAULT_MEMORY = Path(__file__).with_name("question_memory.npz")
+# Smooth enough to say what questions of this topic are like rather than what one paraphrase was
+# (dev, each file held out in turn: utility 226 at 10 / 0.02, 232 at 20 / 0.05, 227 at 30 / 0.1).
+NEAREST = 20
+TEMPERATURE = 0.05
+NEUTRAL = 0.5  # without a memory: neither answerable nor not
+
+
+class QuestionMemoryError(FaqError):
+    """The question memory file cannot be read or does not fit."""
+
+
+@dataclass(frozen=True)
+class QuestionMemory:
+    """>>> memory = QuestionMemory(np.eye(3, dtype=np.float32), np.array([True, False, True]), "m")
+    >>> round(memory.answerable_share(np.array([0.0, 1.0, 0.1], np.float32)), 3)
+    0.0
+    """
+
+    vectors: np.ndarray  # (n, d), L2-normalised
+    answerable: np.ndarray  # (n,) bool
+    model: str  # fingerprint of the embedding model that made the vectors
+
+    @classmethod
+    def of(cls, vectors: np.ndarray, answerable: list[bool] | np.ndarray, model: str) -> QuestionMemory:
+        v = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        return cls(v / np.where(norms > 0, norms, 1.0), np.asarray(answerable, dtype=bool), model)
+
+    def answerable_share(self, vector: np.ndarray) -> float:
+        """The share of answerable questions among the NEAREST to `vector`, the nearer weighing more."""
+        if not len(self.vectors):
+            return NEUTRAL
+        sims = self.vectors @ np.asarray(vector, dtype=np.float32)
+        k = min(NEAREST, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        weights = np.exp((sims[top] - sims[top].max()) / TEMPERATURE)
+        return float(weights @ self.answerable[top] / weights.sum())
+
+    def subset(self, keep: np.ndarray) -> QuestionMemory:
+        return QuestionMemory(self.vectors[keep], self.answerable[keep], self.model)
+
+    def digest(self) -> str:
+        h = hashlib.sha256(np.ascontiguousarray(self.vectors).tobytes())
+        h.update(self.answerable.tobytes())
+        return h.hexdigest()[:16]
+
+    def save(self, path: Path = DEFAULT_MEMORY) -> None:
+        with path.open("wb") as fh:
+            np.savez_compressed(fh, vectors=self.vectors.astype(np.float32), answerable=self.answerable,
+                                model=np.array(self.model))
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MEMORY) -> QuestionMemory:
+        data = read_npz(path, ("vectors", "answerable", "model"), QuestionMemoryError, "question memory")
+        vectors, answerable = data["vectors"], data["answerable"]
+        if (vectors.ndim != 2 or answerable.shape != (len(vectors),) or answerable.dtype != bool
+                or not np.isfinite(vectors).all()):
+            raise QuestionMemoryError(f"The question memory {path.name} is not (n, d) finite vectors with n flags; "
+                               "run `gocluster-faq train` to rebuild it.")
+        return cls(vectors.astype(np.float32), answerable, str(data["model"]))
+
+    @classmethod
+    def for_model(cls, fingerprint: str, dimension: int, path: Path = DEFAULT_MEMORY) -> QuestionMemory | None:
+        """The shipped memory if its vectors come from this model, else None (the input stays NEUTRAL)."""
+        if not path.is_file():
+            return None
+        memory = cls.load(path)
+        if memory.model != fingerprint or memory.vectors.shape[1] != dimension:
+            log.warning("question memory %s was made with another model (%s, not %s): not applied",
+                        path.name, memory.model, fingerprint)
+            return None
+        return memory

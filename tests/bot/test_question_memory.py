@@ -1,0 +1,130 @@
+"""The question memory: how answerable the nearest development questions were, its plain-array file
+(checked on load, applied only to the model that made it), and the shipped one on the real model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.question_memory import NEAREST, NEUTRAL, QuestionMemory, QuestionMemoryError
+
+
+def memory_of(flags: list[bool], model: str = "m") -> QuestionMemory:
+    """Question i points along axis i (so the nearest question is known by hand)."""
+    return QuestionMemory.of(np.eye(len(flags), dtype=np.float32), flags, model)
+
+
+def test_the_nearest_question_decides_when_it_is_much_nearer():
+    memory = memory_of([True, False, True])
+    assert memory.answerable_share(np.array([0.0, 1.0, 0.1], np.float32)) == pytest.approx(0.0, abs=1e-6)
+    assert memory.answerable_share(np.array([1.0, 0.1, 0.0], np.float32)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_equally_near_questions_share_the_vote():
+    memory = memory_of([True, False, True, False])
+    assert memory.answerable_share(np.array([1.0, 1.0, 1.0, 0.0], np.float32)) == pytest.approx(2 / 3)
+
+
+def test_only_the_nearest_count():
+    # NEAREST + 5 questions, all equally near; the answerable ones are the farthest by a hair beyond NEAREST
+    n = NEAREST + 5
+    vectors = np.eye(n, dtype=np.float32)
+    query = np.ones(n, np.float32)
+    query[NEAREST:] = 0.999
+    flags = [False] * NEAREST + [True] * 5
+    assert QuestionMemory.of(vectors, flags, "m").answerable_share(query) == 0.0
+
+
+def test_without_questions_it_is_neutral():
+    empty = QuestionMemory.of(np.zeros((0, 3), np.float32), [], "m")
+    assert empty.answerable_share(np.ones(3, np.float32)) == NEUTRAL
+
+
+def test_a_subset_keeps_vectors_and_flags_together():
+    memory = memory_of([True, False, True])
+    part = memory.subset(np.array([False, True, True]))
+    assert part.answerable.tolist() == [False, True] and part.vectors.shape == (2, 3)
+    assert part.answerable_share(np.array([0.0, 1.0, 0.0], np.float32)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    memory = memory_of([True, False, True], "abc123")
+    memory.save(tmp_path / "q.npz")
+    loaded = QuestionMemory.load(tmp_path / "q.npz")
+    np.testing.assert_array_equal(loaded.vectors, memory.vectors)
+    assert loaded.answerable.tolist() == [True, False, True] and loaded.model == "abc123"
+    assert loaded.digest() == memory.digest() != memory_of([True, True, True], "abc123").digest()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04broken"])
+def test_a_corrupt_file_is_one_line_without_its_folder(tmp_path, content):
+    path = tmp_path / "secret-folder" / "q.npz"
+    path.parent.mkdir()
+    path.write_bytes(content)
+    with pytest.raises(QuestionMemoryError) as err:
+        QuestionMemory.load(path)
+    assert "\n" not in str(err.value) and "secret-folder" not in str(err.value) and "q.npz" in str(err.value)
+
+
+def test_pickled_objects_are_refused(tmp_path):
+    path = tmp_path / "q.npz"
+    with path.open("wb") as fh:
+        np.savez(fh, vectors=np.array([object()], dtype=object), answerable=np.array([True]), model=np.array("m"))
+    with pytest.raises(QuestionMemoryError):
+        QuestionMemory.load(path)
+
+
+@pytest.mark.parametrize("vectors, flags", [
+    (np.ones(3), np.array([True, True, True])),  # not a matrix
+    (np.ones((2, 3)), np.array([True, False, True])),  # a flag too many
+    (np.ones((2, 3)), np.array([1, 0])),  # flags that are not booleans
+    (np.full((2, 3), np.nan), np.array([True, False])),
+])
+def test_anything_but_finite_vectors_with_one_flag_each_is_refused(tmp_path, vectors, flags):
+    path = tmp_path / "q.npz"
+    with path.open("wb") as fh:
+        np.savez(fh, vectors=vectors.astype(np.float32), answerable=flags, model=np.array("m"))
+    with pytest.raises(QuestionMemoryError):
+        QuestionMemory.load(path)
+
+
+def test_it_applies_only_to_the_model_and_dimension_that_made_it(tmp_path):
+    path = tmp_path / "q.npz"
+    assert QuestionMemory.for_model("m", 3, path) is None  # none shipped
+    memory_of([True, False, True]).save(path)
+    assert QuestionMemory.for_model("m", 3, path) is not None
+    assert QuestionMemory.for_model("other", 3, path) is None
+    assert QuestionMemory.for_model("m", 4, path) is None
+
+
+def test_the_shipped_memory_holds_the_development_questions_that_stand_alone(embedder):
+    from evaluation.train import dev_questions
+
+    memory = QuestionMemory.for_model(embedder.fingerprint(), embedder.dimension)
+    assert memory is not None, "bot/question_memory.npz missing or made with another model: run `gocluster-faq train`"
+    questions, _ = dev_questions()
+    alone = [q for q in questions if not q.history]
+    assert len(alone) < len(questions), "the development split has follow-up questions"
+    assert memory.answerable.tolist() == [q.answerable for q in alone]
+
+
+def test_on_the_real_model_questions_the_documents_answer_look_answerable(embedder):
+    """Wordings not in the development split: the documents say who may apply and say nothing of fees."""
+    memory = QuestionMemory.for_model(embedder.fingerprint(), embedder.dimension)
+    assert memory is not None
+    vectors = embedder.encode_queries(["Welche Cluster duerfen bei go-cluster mitmachen?",
+                                       "How much is the yearly fee for go-cluster members?"])
+    eligible, fee = (memory.answerable_share(v) for v in vectors)
+    # the fee question's neighbours include answerable ones ("Is membership free?"), so not near 0
+    assert eligible > 0.8 and eligible - fee > 0.2, (eligible, fee)
+
+
+def test_the_bot_reads_each_question_with_the_memory(real_bot):
+    from bot.conversation import Reading
+
+    question = "Gibt es eine Frist für die Bewerbung im Jahr 2027?"
+    _, _, view, _ = real_bot.describe(Reading("alone", question, question), "de", True)
+    vector = real_bot.retriever.encoder.encode_queries([question])[0]
+    assert real_bot.memory is not None
+    assert view.similar_answerable == pytest.approx(real_bot.memory.answerable_share(vector), abs=1e-5)
+    assert view.similar_answerable != NEUTRAL
