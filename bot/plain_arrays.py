@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from indexer.errors import FaqError
+
+log = logging.getLogger(__name__)
+
+
+class ModelData(Protocol):
+    model: str  # fingerprint of the embedding model the data was made with
+
+    @property
+    def dimension(self) -> int: ...
+
+
+T = TypeVar("T", bound=ModelData)
 
 
 def read_npz(path: Path, keys: tuple[str, ...], error: type[FaqError], what: str) -> dict[str, np.ndarray]:
@@ -18,3 +32,11 @@ def read_npz(path: Path, keys: tuple[str, ...], error: type[FaqError], what: str
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise error(f"The {what} {path.name} cannot be read ({exc.__class__.__name__}); "
                     "run `gocluster-faq train` to rebuild it.") from exc
+
+
+def for_this_model(data: T, fingerprint: str, dimension: int, what: str) -> T | None:
+    """`data` if it was made with this embedding model, else None: another model's vectors make it noise."""
+    if data.model != fingerprint or data.dimension != dimension:
+        log.warning("%s was made with another model (%s, not %s): not applied", what, data.model, fingerprint)
+        return None
+    return data

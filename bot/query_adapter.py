@@ -11,16 +11,14 @@ trained for: on another model's vectors it would be noise, so there it is not ap
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.plain_arrays import read_npz
+from bot.plain_arrays import for_this_model, read_npz
 from indexer.errors import FaqError
 
-log = logging.getLogger(__name__)
 DEFAULT_ADAPTER = Path(__file__).with_name("query_adapter.npz")
 
 
@@ -59,14 +57,12 @@ class QueryAdapter:
                                "run `gocluster-faq train` to rebuild it.")
         return cls(matrix, model)
 
+    @property
+    def dimension(self) -> int:
+        return int(self.matrix.shape[0])
+
     @classmethod
     def for_model(cls, fingerprint: str, dimension: int, path: Path = DEFAULT_ADAPTER) -> QueryAdapter | None:
         """The shipped adapter if it was trained on this model, else None (e5's vectors as they are)."""
-        if not path.is_file():
-            return None
-        adapter = cls.load(path)
-        if adapter.model != fingerprint or adapter.matrix.shape[0] != dimension:
-            log.warning("query adapter %s was trained on another model (%s, not %s): not applied",
-                        path.name, adapter.model, fingerprint)
-            return None
-        return adapter
+        return for_this_model(cls.load(path), fingerprint, dimension, f"query adapter {path.name}") \
+            if path.is_file() else None

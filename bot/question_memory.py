@@ -16,16 +16,14 @@ made the vectors; for another model they mean nothing, so there it is not applie
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.plain_arrays import read_npz
+from bot.plain_arrays import for_this_model, read_npz
 from indexer.errors import FaqError
 
-log = logging.getLogger(__name__)
 DEFAULT_MEMORY = Path(__file__).with_name("question_memory.npz")
 # Smooth enough to say what questions of this topic are like rather than what one paraphrase was
 # (dev, each file held out in turn: utility 226 at 10 / 0.02, 232 at 20 / 0.05, 227 at 30 / 0.1).
@@ -84,18 +82,16 @@ class QuestionMemory:
         vectors, answerable = data["vectors"], data["answerable"]
         if (vectors.ndim != 2 or answerable.shape != (len(vectors),) or answerable.dtype != bool
                 or not np.isfinite(vectors).all()):
-            raise QuestionMemoryError(f"The question memory {path.name} is not (n, d) finite vectors with n flags; "
-                               "run `gocluster-faq train` to rebuild it.")
+            raise QuestionMemoryError(f"The question memory {path.name} is not (n, d) finite vectors with n "
+                                      "flags; run `gocluster-faq train` to rebuild it.")
         return cls(vectors.astype(np.float32), answerable, str(data["model"]))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.vectors.shape[1])
 
     @classmethod
     def for_model(cls, fingerprint: str, dimension: int, path: Path = DEFAULT_MEMORY) -> QuestionMemory | None:
         """The shipped memory if its vectors come from this model, else None (the input stays NEUTRAL)."""
-        if not path.is_file():
-            return None
-        memory = cls.load(path)
-        if memory.model != fingerprint or memory.vectors.shape[1] != dimension:
-            log.warning("question memory %s was made with another model (%s, not %s): not applied",
-                        path.name, memory.model, fingerprint)
-            return None
-        return memory
+        return for_this_model(cls.load(path), fingerprint, dimension, f"question memory {path.name}") \
+            if path.is_file() else None

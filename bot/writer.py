@@ -90,10 +90,14 @@ class AnswerWriter:
             groups.setdefault(n, []).append(s.candidate)
         parts, citations = [], []
         best, following = chosen[0].candidate, self._following(chosen)
+
+        def tail(c: Candidate) -> str:
+            return following if c is best else ""
+
         for n, cands in groups.items():
             chunk = cands[0].chunk
-            quote = "\n".join(_render(c, kinds) + (following if c is best else "") for c in cands)
-            citations.append(_citation(n, cands, "\n".join(c.text + (following if c is best else "") for c in cands)))
+            quote = "\n".join(_render(c, kinds) + tail(c) for c in cands)
+            citations.append(_citation(n, cands, "\n".join(c.text + tail(c) for c in cands)))
             note = f"({CROSS_NOTE[lang]}) " if chunk.language != lang and lang in CROSS_NOTE else ""
             where = f" ({chunk.title}, {chunk.date_label or chunk.date})" if dated else ""
             parts.append(f"{note}{quote} [{n}]{where}")
