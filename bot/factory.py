@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot import common_words
 from bot.candidates import CandidateFinder
 from bot.faq_bot import Contact, FaqBot
 from bot.feedback import FeedbackStore
@@ -83,7 +84,8 @@ def build_bot(settings: Settings, progress: Callable[[str], None] = print,
     retriever.warm_up(TermVectorCache(settings.cache_dir, embedder.fingerprint(), embedder.backend))
     spelling = SpellingCorrector.from_texts(
         [c.text for c in index.chunks] + [f"{c.title} {c.section}" for c in index.chunks],
-        protected=[t for e in glossary.entries for lang in ("de", "en") for t in e[lang]])
+        protected=[t for e in glossary.entries for lang in ("de", "en") for t in e[lang]],
+        common=common_words.load())
     llm = None
     if settings.llm_base_url:
         from bot.llm_answerer import LlmAnswerer  # optional path: only imported when configured

@@ -291,7 +291,8 @@ def test_question_text_alone_does_not_satisfy_its_facts(all_questions):
             assert not facts_match(q.facts, context), q.id
 
 
-FRESH_FILES = (DATA / "fresh-dev.jsonl", DATA / "fresh-dev-2.jsonl", DATA / "fresh-test.jsonl")
+FRESH_FILES = (DATA / "fresh-dev.jsonl", DATA / "fresh-dev-2.jsonl", DATA / "fresh-dev-3.jsonl",
+               DATA / "fresh-test.jsonl")
 
 
 @pytest.mark.parametrize("path", FRESH_FILES, ids=lambda p: p.stem)
@@ -312,10 +313,11 @@ def test_no_question_id_is_in_two_files():
     assert not [i for i, n in ids.items() if n > 1]
 
 
-def test_the_second_fresh_development_set_is_written_as_users_ask():
+@pytest.mark.parametrize("name", ["fresh-dev-2", "fresh-dev-3"])
+def test_the_later_fresh_development_sets_are_written_as_users_ask(name):
     """Typos, colloquial and indirect wording, other languages and plausible unanswerable questions, as in
     the test split: the selector is calibrated on questions like those it will meet."""
-    qs = load_questions(DATA / "fresh-dev-2.jsonl")
+    qs = load_questions(DATA / f"{name}.jsonl")
     styles = Counter(q.style for q in qs)
     assert len(qs) >= 200 and styles["typo"] >= 20 and styles["colloquial"] + styles["indirect"] >= 20
     assert styles["other-language"] >= 15 and sum(not q.answerable for q in qs) >= 25
