@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -66,15 +65,6 @@ def dev_sets(data_dir: Path = DATA) -> np.ndarray:
 
     files = [data_dir / name for name in SPLITS["dev"] if (data_dir / name).is_file()]
     return np.array([n for n, f in enumerate(files) for _ in load_questions(f)], dtype=np.int64)
-
-
-def dev_conversation_sets(data_dir: Path = DATA) -> list[int]:
-    """Which development conversation file each of dev_conversations() comes from (0, 1, ...)."""
-    from evaluation.conversations import load_conversations
-    from evaluation.run import CONVERSATIONS
-
-    files = [data_dir / name for name in CONVERSATIONS["dev"] if (data_dir / name).is_file()]
-    return [n for n, f in enumerate(files) for _ in load_conversations(f)]
 
 
 def dev_conversations(data_dir: Path = DATA) -> tuple[list[Any], list[str]]:
@@ -348,61 +338,42 @@ COST_GRID = (0.0, 1.0, 3.0)  # multiples of the default margins (bot/conversatio
 MARGIN_GRID = (0.0, 0.1, 0.2, 0.3)  # added to the threshold for a later turn
 
 
-def calibrate_conversations(bot: Any, selector: Selector, conversations: list[Any],
-                            sets: Sequence[int] | None = None) -> tuple[Selector, dict]:
+def calibrate_conversations(bot: Any, selector: Selector, conversations: list[Any]) -> tuple[Selector, dict]:
     """The development conversations choose, with the same utility as the threshold (right +1, correct
     abstention +1, wrong answer -WRONG_COST, over the later turns): first what reading more of the
-    conversation costs, then the conversation margin at those costs (see robust_margin; `sets` is the
-    file of each conversation)."""
+    conversation costs, then the conversation margin at those costs."""
     from bot.conversation import DEFAULT_COSTS
 
-    sets = [0] * len(conversations) if sets is None else list(sets)
     by_factor = {}
     for factor in COST_GRID:
         costs = {k: round(v * factor, 4) for k, v in DEFAULT_COSTS.items()}
-        by_factor[factor] = (conversation_utility(bot, replace(selector, reading_costs=costs), conversations, sets),
-                             costs)
+        by_factor[factor] = (conversation_utility(bot, replace(selector, reading_costs=costs), conversations), costs)
     factor = max(COST_GRID, key=lambda f: (by_factor[f][0]["utility"], -f))
     selector = replace(selector, reading_costs=by_factor[factor][1])
     by_margin = {0.0: by_factor[factor][0]}
     for margin in MARGIN_GRID[1:]:
-        by_margin[margin] = conversation_utility(bot, replace(selector, conversation_margin=margin),
-                                                 conversations, sets)
-    margin = robust_margin(by_margin)
+        by_margin[margin] = conversation_utility(bot, replace(selector, conversation_margin=margin), conversations)
+    margin = max(MARGIN_GRID, key=lambda m: (by_margin[m]["utility"], -m))
     figures = {"chosen_factor": factor, "grid": {str(f): r for f, (r, _) in by_factor.items()},
                "chosen_margin": margin, "margin_grid": {str(m): r for m, r in by_margin.items()}}
     return replace(selector, conversation_margin=margin), figures
 
 
-def robust_margin(by_margin: dict[float, dict]) -> float:
-    """The margin of the highest utility among those at least as good as no margin on every development
-    conversation file. A margin is a second threshold, fitted on a few hundred turns that also trained the
-    selector: with three files it won on the total (utility 90 vs 88 for none) while halving the right
-    answers (110 vs 226), which says little about a new file."""
-    base = by_margin[0.0]["by_set"]
-    robust = [m for m, r in by_margin.items() if all(r["by_set"][s] >= u for s, u in base.items())]
-    return max(robust, key=lambda m: (by_margin[m]["utility"], -m))
-
-
-def conversation_utility(bot: Any, selector: Selector, conversations: list[Any],
-                         sets: Sequence[int] | None = None) -> dict[str, Any]:
+def conversation_utility(bot: Any, selector: Selector, conversations: list[Any]) -> dict[str, float]:
     from evaluation.systems import PipelineSystem
 
     bot.selector = selector
     bot.policy = replace(bot.policy, threshold=selector.threshold)
     pipeline = PipelineSystem(bot, reference=False)
     utility, right, wrong, turns = 0.0, 0, 0, 0
-    by_set: dict[str, float] = {}
-    for conv, own in zip(conversations, [0] * len(conversations) if sets is None else sets, strict=True):
+    for conv in conversations:
         for q, out in pipeline.converse(conv)[1:]:  # the first turn has no conversation yet
             turns += 1
             ok = facts_match(q.facts, out.text) if q.answerable else out.abstained
             right += ok
             wrong += not ok and not out.abstained
-            gain = 1.0 if ok else (0.0 if out.abstained else -WRONG_COST)
-            utility += gain
-            by_set[str(own)] = by_set.get(str(own), 0.0) + gain
-    return {"utility": utility, "right": right, "wrong": wrong, "turns": turns, "by_set": by_set}
+            utility += 1.0 if ok else (0.0 if out.abstained else -WRONG_COST)
+    return {"utility": utility, "right": right, "wrong": wrong, "turns": turns}
 
 
 def _digest(files: list[str]) -> str:
@@ -421,7 +392,7 @@ def run_cli(args: Any, settings: Any) -> int:
     # leaves the adapter and memory in the bot for the calibration below
     selector, adapter, memory = train(bot, questions, files + conv_files, conversations, dev_sets())
     if conversations:
-        selector, figures = calibrate_conversations(bot, selector, conversations, dev_conversation_sets())
+        selector, figures = calibrate_conversations(bot, selector, conversations)
         selector = replace(selector, meta={**selector.meta, "conversations_on_dev": figures,
                                            "conversations": [Path(f).name for f in conv_files]})
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_SELECTOR
