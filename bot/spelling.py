@@ -41,8 +41,8 @@ class SpellingCorrector:
                  surface: Mapping[str, str] | None = None, common: frozenset[str] = frozenset()) -> None:
         self.counts = dict(vocabulary)
         self.words = [w for w in self.counts if len(w) >= 3]
-        self.protected = frozenset(fold(p) for p in protected) | QUESTION_WORDS | STOPWORDS
-        self.common = common  # folded words of the languages: never typos
+        # common: folded words of the languages (bot/common_words.py), never typos either
+        self.protected = frozenset(fold(p) for p in protected) | QUESTION_WORDS | STOPWORDS | common
         self.surface = dict(surface or {})  # folded -> the spelling the documents use ("förderung")
 
     @classmethod
@@ -74,8 +74,7 @@ class SpellingCorrector:
 
     def _nearest(self, word: str) -> str | None:
         folded = fold(word)
-        if len(folded) < 4 or folded in self.counts or folded in self.protected or folded in self.common \
-                or "-" in word:
+        if len(folded) < 4 or folded in self.counts or folded in self.protected or "-" in word:
             return None
         if any(folded + e in self.counts or (folded.endswith(e) and folded[: -len(e)] in self.counts)
                for e in _ENDINGS):
