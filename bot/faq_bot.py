@@ -143,7 +143,7 @@ class FaqBot:
         view = QuestionView.build(reading.focus, lang, supported, asked_kinds(reading.question), self.keywords,
                                   translations)
         if self.memory is not None:
-            view.similar_answerable = self.memory.answerable_share(vector)
+            view.similar_answerable = self.memory.answerable_share(vector, hits[0].chunk.source if hits else None)
         ctx = Context(self.keywords, self.finder.neighbours)
         features = feature_matrix(view, candidates, ctx, list(names or self.selector.names))
         return hits, candidates, view, features

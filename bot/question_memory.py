@@ -9,6 +9,12 @@ development split, each question file held out in turn (the model, its threshold
 other files), it raised the utility on every file (total 204 -> 232; right +1, correct abstention +1, wrong
 answer -2).
 
+It knows the documents the questions were labelled against, by file name. A question whose best passage
+comes from a document added since gets the memory's prior instead: that a fees question was never
+answerable says nothing about a funding scheme the programme office has just documented (a dev set full of
+questions about other programmes had taught it to refuse "Was fördert der Zukunftsfonds ...?" about such a
+new document).
+
 Stored beside bot/selector.json as plain arrays (.npz, no pickle) with the fingerprint of the model that
 made the vectors; for another model they mean nothing, so there it is not applied.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -46,45 +53,68 @@ class QuestionMemory:
     vectors: np.ndarray  # (n, d), L2-normalised
     answerable: np.ndarray  # (n,) bool
     model: str  # fingerprint of the embedding model that made the vectors
+    documents: frozenset[str] = frozenset()  # the files the questions were labelled against; empty: any
 
     @classmethod
-    def of(cls, vectors: np.ndarray, answerable: list[bool] | np.ndarray, model: str) -> QuestionMemory:
+    def of(cls, vectors: np.ndarray, answerable: list[bool] | np.ndarray, model: str,
+           documents: frozenset[str] | set[str] = frozenset()) -> QuestionMemory:
         v = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
-        return cls(v / np.where(norms > 0, norms, 1.0), np.asarray(answerable, dtype=bool), model)
+        return cls(v / np.where(norms > 0, norms, 1.0), np.asarray(answerable, dtype=bool), model,
+                   frozenset(documents))
 
-    def answerable_share(self, vector: np.ndarray) -> float:
-        """The share of answerable questions among the NEAREST to `vector`, the nearer weighing more."""
+    def answerable_share(self, vector: np.ndarray, source: str | None = None) -> float:
+        """The share of answerable questions among the NEAREST to `vector`, the nearer weighing more; the
+        prior when `source`, the document of the question's best passage, is one the memory does not know."""
         if not len(self.vectors):
             return NEUTRAL
-        sims = self.vectors @ np.asarray(vector, dtype=np.float32)
-        k = min(NEAREST, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        weights = np.exp((sims[top] - sims[top].max()) / TEMPERATURE)
-        return float(weights @ self.answerable[top] / weights.sum())
+        if source is not None and self.documents and source not in self.documents:
+            return self.prior
+        return float(self._shares(np.asarray(vector, dtype=np.float32)[None, :])[0])
+
+    @cached_property
+    def prior(self) -> float:
+        """What the memory says of a typical question: the mean share over its own questions, each left
+        out of its own vote. It is what the answerability model saw on average, so there this input
+        moves the probability neither way."""
+        if len(self.vectors) < 2:
+            return NEUTRAL
+        return float(self._shares(self.vectors, leave_out_self=True).mean())
+
+    def _shares(self, queries: np.ndarray, leave_out_self: bool = False) -> np.ndarray:
+        sims = queries @ self.vectors.T
+        if leave_out_self:
+            np.fill_diagonal(sims, -np.inf)
+        k = min(NEAREST, sims.shape[1] - int(leave_out_self))
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        near = np.take_along_axis(sims, top, axis=1)
+        weights = np.exp((near - near.max(axis=1, keepdims=True)) / TEMPERATURE)
+        return (weights * self.answerable[top]).sum(axis=1) / weights.sum(axis=1)
 
     def subset(self, keep: np.ndarray) -> QuestionMemory:
-        return QuestionMemory(self.vectors[keep], self.answerable[keep], self.model)
+        return QuestionMemory(self.vectors[keep], self.answerable[keep], self.model, self.documents)
 
     def digest(self) -> str:
         h = hashlib.sha256(np.ascontiguousarray(self.vectors).tobytes())
         h.update(self.answerable.tobytes())
+        h.update("\n".join(sorted(self.documents)).encode())
         return h.hexdigest()[:16]
 
     def save(self, path: Path = DEFAULT_MEMORY) -> None:
         with path.open("wb") as fh:
             np.savez_compressed(fh, vectors=self.vectors.astype(np.float32), answerable=self.answerable,
-                                model=np.array(self.model))
+                                model=np.array(self.model), documents=np.array(sorted(self.documents), dtype=str))
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MEMORY) -> QuestionMemory:
-        data = read_npz(path, ("vectors", "answerable", "model"), QuestionMemoryError, "question memory")
-        vectors, answerable = data["vectors"], data["answerable"]
+        data = read_npz(path, ("vectors", "answerable", "model", "documents"), QuestionMemoryError,
+                        "question memory")
+        vectors, answerable, documents = data["vectors"], data["answerable"], data["documents"]
         if (vectors.ndim != 2 or answerable.shape != (len(vectors),) or answerable.dtype != bool
-                or not np.isfinite(vectors).all()):
+                or not np.isfinite(vectors).all() or documents.ndim != 1 or documents.dtype.kind != "U"):
             raise QuestionMemoryError(f"The question memory {path.name} is not (n, d) finite vectors with n "
-                                      "flags; run `gocluster-faq train` to rebuild it.")
-        return cls(vectors.astype(np.float32), answerable, str(data["model"]))
+                                      "flags and a list of file names; run `gocluster-faq train` to rebuild it.")
+        return cls(vectors.astype(np.float32), answerable, str(data["model"]), frozenset(documents.tolist()))
 
     @property
     def dimension(self) -> int:

@@ -10,6 +10,8 @@ question, a question and its translation in one fold), maximising correct answer
 abstentions minus twice the wrong answers: a wrong fact costs more than no answer. Every reading of the
 later turns of the development conversations (bot/conversation.py) is training data as well, so the
 selector has seen questions read with a conversation; the threshold is chosen on single questions only.
+What reading more of a conversation costs and the margin a later turn must clear are chosen on those
+conversations too, each read by the selector fitted without its fold (they are its training data).
 Only the development split is read.
 """
 
@@ -49,6 +51,23 @@ class Example:
     features: np.ndarray
     labels: np.ndarray  # 1 positive, 0 negative, -1 left out
     conversational: bool = False  # one reading of a later conversation turn: trains, does not set the threshold
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """The ranker and answerability model fitted without each fold, and the fold of each question id: a
+    development conversation read by the selector fitted without it, as a new one will be."""
+
+    rankers: tuple[Linear, ...]
+    answerability: tuple[Linear, ...]
+    fold_of: dict[str, int]
+
+    def selector_for(self, question_id: str, selector: Selector) -> Selector:
+        """`selector` (threshold, costs, margin) with the models that never saw `question_id`."""
+        f = self.fold_of.get(question_id)
+        if f is None:
+            return selector
+        return replace(selector, ranker=self.rankers[f], answerability=self.answerability[f])
 
 
 def dev_questions(data_dir: Path = DATA) -> tuple[list[Question], list[str]]:
@@ -243,7 +262,7 @@ def _folds(ids: np.ndarray) -> list[np.ndarray]:
 
 
 def train(bot: Any, questions: list[Question], files: list[str], conversations: list[Any] = (),
-          sets: np.ndarray | None = None) -> tuple[Selector, QueryAdapter, QuestionMemory]:
+          sets: np.ndarray | None = None) -> tuple[Selector, QueryAdapter, QuestionMemory, OutOfFold]:
     """The query adapter and the question memory, then the selector on candidates found through them.
     Each question's candidates come through an adapter fitted without its fold and a memory without its
     fold and its set (`sets`, the file of each question; see dev_sets), as a new question's will: the
@@ -274,22 +293,29 @@ def train(bot: Any, questions: list[Question], files: list[str], conversations: 
     memory = memory.subset(alone)
     bot.finder.adapter, bot.memory = adapter, memory
     examples += conversation_examples(bot, list(conversations))
-    selector = train_examples([e for e in examples if e is not None], files, bot.writer)
+    selector, out_of_fold = fit_selector([e for e in examples if e is not None], files, bot.writer)
     meta = {**selector.meta, "query_adapter": {"digest": adapter.digest(), "l2": l2, "tau": adapter_training.TAU,
                                                "pairs": len(pairs.queries), "unit_ranks_on_dev": recall},
             "question_memory": {"digest": memory.digest(), "questions": len(memory.answerable),
                                 "answerable": int(memory.answerable.sum())}}
-    return replace(selector, meta=meta), adapter, memory
+    return replace(selector, meta=meta), adapter, memory, out_of_fold
 
 
 def question_memory(bot: Any, questions: list[Question]) -> QuestionMemory:
-    """The development questions as the bot reads them (cleaned, spelling corrected), as e5 query vectors."""
+    """The development questions as the bot reads them (cleaned, spelling corrected), as e5 query vectors,
+    with the documents they were labelled against."""
     texts = [bot.read(q.question)[0] for q in questions]
     vectors = bot.retriever.encoder.encode_queries(texts) if texts else np.zeros((0, 1), np.float32)
-    return QuestionMemory.of(vectors, [q.answerable for q in questions], bot.retriever.encoder.fingerprint())
+    return QuestionMemory.of(vectors, [q.answerable for q in questions], bot.retriever.encoder.fingerprint(),
+                             {d["file"] for d in bot.documents})
 
 
 def train_examples(examples: list[Example], files: list[str], writer: AnswerWriter | None = None) -> Selector:
+    return fit_selector(examples, files, writer)[0]
+
+
+def fit_selector(examples: list[Example], files: list[str],
+                 writer: AnswerWriter | None = None) -> tuple[Selector, OutOfFold]:
     """`writer` writes the answers whose rightness is learned: the bot's own, so that the sentence it adds
     after the best unit counts as it will at query time."""
     from bot.policy import AnswerPolicy
@@ -300,9 +326,11 @@ def train_examples(examples: list[Example], files: list[str], writer: AnswerWrit
     rows = np.zeros((len(examples), len(top_names)))
     right = np.zeros(len(examples), dtype=bool)
     ids = fold_ids([e.question for e in examples])
+    rankers, answerabilities = [], []
     for held in _folds(ids):
         held_set = set(held.tolist())
         ranker = fit_ranker([e for i, e in enumerate(examples) if i not in held_set])
+        rankers.append(ranker)
         for i in held:
             e = examples[i]
             scores = ranker(e.features) if len(e.features) else np.zeros(0)
@@ -315,6 +343,7 @@ def train_examples(examples: list[Example], files: list[str], writer: AnswerWrit
     for held in _folds(ids):
         fit_idx = np.setdiff1d(np.flatnonzero(has), held)
         model = fit_logistic(rows[fit_idx], right[fit_idx].astype(float), top_names)
+        answerabilities.append(model)
         z = model(rows[held])
         probs[held] = np.where(has[held], 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), 0.0)
     single = np.array([not e.conversational for e in examples])
@@ -331,48 +360,56 @@ def train_examples(examples: list[Example], files: list[str], writer: AnswerWrit
             "questions": int(single.sum()), "conversation_readings": int((~single).sum()),
             "candidates": len(labels), "positives": int((labels == 1).sum()),
             "out_of_fold_on_dev": oof, "wrong_cost": WRONG_COST, "l2": L2, "folds": FOLDS}
-    return Selector(ranker, answerability, threshold, meta)
+    fold_of = {e.question.id: int(f) for e, f in zip(examples, ids, strict=True)}
+    return Selector(ranker, answerability, threshold, meta), OutOfFold(tuple(rankers), tuple(answerabilities), fold_of)
 
 
 COST_GRID = (0.0, 1.0, 3.0)  # multiples of the default margins (bot/conversation.py)
 MARGIN_GRID = (0.0, 0.1, 0.2, 0.3)  # added to the threshold for a later turn
 
 
-def calibrate_conversations(bot: Any, selector: Selector, conversations: list[Any]) -> tuple[Selector, dict]:
+def calibrate_conversations(bot: Any, selector: Selector, conversations: list[Any],
+                            out_of_fold: OutOfFold | None = None) -> tuple[Selector, dict]:
     """The development conversations choose, with the same utility as the threshold (right +1, correct
     abstention +1, wrong answer -WRONG_COST, over the later turns): first what reading more of the
-    conversation costs, then the conversation margin at those costs."""
+    conversation costs, then the conversation margin at those costs. Their readings trained the selector,
+    so each conversation is read by the one fitted without its fold (`out_of_fold`): in sample, the
+    readings that answer look surer than they will be on a new conversation."""
     from bot.conversation import DEFAULT_COSTS
 
     by_factor = {}
     for factor in COST_GRID:
         costs = {k: round(v * factor, 4) for k, v in DEFAULT_COSTS.items()}
-        by_factor[factor] = (conversation_utility(bot, replace(selector, reading_costs=costs), conversations), costs)
+        by_factor[factor] = (conversation_utility(bot, replace(selector, reading_costs=costs), conversations,
+                                                  out_of_fold), costs)
     factor = max(COST_GRID, key=lambda f: (by_factor[f][0]["utility"], -f))
     selector = replace(selector, reading_costs=by_factor[factor][1])
     by_margin = {0.0: by_factor[factor][0]}
     for margin in MARGIN_GRID[1:]:
-        by_margin[margin] = conversation_utility(bot, replace(selector, conversation_margin=margin), conversations)
+        by_margin[margin] = conversation_utility(bot, replace(selector, conversation_margin=margin), conversations,
+                                                 out_of_fold)
     margin = max(MARGIN_GRID, key=lambda m: (by_margin[m]["utility"], -m))
     figures = {"chosen_factor": factor, "grid": {str(f): r for f, (r, _) in by_factor.items()},
                "chosen_margin": margin, "margin_grid": {str(m): r for m, r in by_margin.items()}}
     return replace(selector, conversation_margin=margin), figures
 
 
-def conversation_utility(bot: Any, selector: Selector, conversations: list[Any]) -> dict[str, float]:
+def conversation_utility(bot: Any, selector: Selector, conversations: list[Any],
+                         out_of_fold: OutOfFold | None = None) -> dict[str, float]:
     from evaluation.systems import PipelineSystem
 
-    bot.selector = selector
     bot.policy = replace(bot.policy, threshold=selector.threshold)
     pipeline = PipelineSystem(bot, reference=False)
     utility, right, wrong, turns = 0.0, 0, 0, 0
     for conv in conversations:
+        bot.selector = out_of_fold.selector_for(conv.id, selector) if out_of_fold else selector
         for q, out in pipeline.converse(conv)[1:]:  # the first turn has no conversation yet
             turns += 1
             ok = facts_match(q.facts, out.text) if q.answerable else out.abstained
             right += ok
             wrong += not ok and not out.abstained
             utility += 1.0 if ok else (0.0 if out.abstained else -WRONG_COST)
+    bot.selector = selector
     return {"utility": utility, "right": right, "wrong": wrong, "turns": turns}
 
 
@@ -390,9 +427,9 @@ def run_cli(args: Any, settings: Any) -> int:
     conversations, conv_files = dev_conversations()
     bot = build_bot(settings, progress=print, selector=initial_selector())
     # leaves the adapter and memory in the bot for the calibration below
-    selector, adapter, memory = train(bot, questions, files + conv_files, conversations, dev_sets())
+    selector, adapter, memory, out_of_fold = train(bot, questions, files + conv_files, conversations, dev_sets())
     if conversations:
-        selector, figures = calibrate_conversations(bot, selector, conversations)
+        selector, figures = calibrate_conversations(bot, selector, conversations, out_of_fold)
         selector = replace(selector, meta={**selector.meta, "conversations_on_dev": figures,
                                            "conversations": [Path(f).name for f in conv_files]})
     out = Path(args.out) if getattr(args, "out", None) else DEFAULT_SELECTOR

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from bot.question_memory import NEAREST, NEUTRAL, QuestionMemory, QuestionMemoryError
 
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
-def memory_of(flags: list[bool], model: str = "m") -> QuestionMemory:
+
+def memory_of(flags: list[bool], model: str = "m", documents: frozenset[str] = frozenset()) -> QuestionMemory:
     """Question i points along axis i (so the nearest question is known by hand)."""
-    return QuestionMemory.of(np.eye(len(flags), dtype=np.float32), flags, model)
+    return QuestionMemory.of(np.eye(len(flags), dtype=np.float32), flags, model, documents)
 
 
 def test_the_nearest_question_decides_when_it_is_much_nearer():
@@ -40,6 +44,25 @@ def test_without_questions_it_is_neutral():
     assert empty.answerable_share(np.ones(3, np.float32)) == NEUTRAL
 
 
+def test_a_question_about_a_document_it_does_not_know_gets_the_prior():
+    memory = memory_of([True, False, False], documents=frozenset({"flyer.txt"}))
+    toward_the_fees_question = np.array([0.0, 1.0, 0.0], np.float32)
+    assert memory.answerable_share(toward_the_fees_question, "flyer.txt") == pytest.approx(0.0, abs=1e-6)
+    assert memory.answerable_share(toward_the_fees_question) == pytest.approx(0.0, abs=1e-6)  # source unknown
+    assert memory.answerable_share(toward_the_fees_question, "zukunftsfonds.txt") == memory.prior
+
+
+def test_the_prior_is_what_it_says_of_its_own_questions_each_left_out():
+    # the two answerable questions lie close together, the unanswerable one apart: left out in turn, each
+    # answerable one has the other as its nearest (1.0, 1.0) and the unanswerable one an answerable (1.0)
+    vectors = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0]], np.float32)
+    memory = QuestionMemory.of(vectors, [True, True, False], "m", {"a.txt"})
+    assert memory.prior == pytest.approx(1.0, abs=1e-6)
+    flipped = QuestionMemory.of(vectors, [False, False, True], "m", {"a.txt"})
+    assert flipped.prior == pytest.approx(0.0, abs=1e-6)
+    assert memory_of([True]).prior == NEUTRAL  # nothing to leave one out of
+
+
 def test_a_subset_keeps_vectors_and_flags_together():
     memory = memory_of([True, False, True])
     part = memory.subset(np.array([False, True, True]))
@@ -48,12 +71,14 @@ def test_a_subset_keeps_vectors_and_flags_together():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    memory = memory_of([True, False, True], "abc123")
+    memory = memory_of([True, False, True], "abc123", frozenset({"a.txt", "Zukunftsfonds 2027.pdf"}))
     memory.save(tmp_path / "q.npz")
     loaded = QuestionMemory.load(tmp_path / "q.npz")
     np.testing.assert_array_equal(loaded.vectors, memory.vectors)
     assert loaded.answerable.tolist() == [True, False, True] and loaded.model == "abc123"
+    assert loaded.documents == {"a.txt", "Zukunftsfonds 2027.pdf"}
     assert loaded.digest() == memory.digest() != memory_of([True, True, True], "abc123").digest()
+    assert memory.digest() != memory_of([True, False, True], "abc123").digest()  # the documents count
 
 
 @pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04broken"])
@@ -69,7 +94,8 @@ def test_a_corrupt_file_is_one_line_without_its_folder(tmp_path, content):
 def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "q.npz"
     with path.open("wb") as fh:
-        np.savez(fh, vectors=np.array([object()], dtype=object), answerable=np.array([True]), model=np.array("m"))
+        np.savez(fh, vectors=np.array([object()], dtype=object), answerable=np.array([True]), model=np.array("m"),
+                 documents=np.array(["a.txt"]))
     with pytest.raises(QuestionMemoryError):
         QuestionMemory.load(path)
 
@@ -83,7 +109,18 @@ def test_pickled_objects_are_refused(tmp_path):
 def test_anything_but_finite_vectors_with_one_flag_each_is_refused(tmp_path, vectors, flags):
     path = tmp_path / "q.npz"
     with path.open("wb") as fh:
-        np.savez(fh, vectors=vectors.astype(np.float32), answerable=flags, model=np.array("m"))
+        np.savez(fh, vectors=vectors.astype(np.float32), answerable=flags, model=np.array("m"),
+                 documents=np.array(["a.txt"]))
+    with pytest.raises(QuestionMemoryError):
+        QuestionMemory.load(path)
+
+
+@pytest.mark.parametrize("documents", [np.array([1, 2]), np.array([["a.txt"]]), None])
+def test_documents_that_are_not_a_list_of_names_are_refused(tmp_path, documents):
+    path = tmp_path / "q.npz"
+    arrays = {"vectors": np.eye(2, dtype=np.float32), "answerable": np.array([True, False]), "model": np.array("m")}
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays, **({} if documents is None else {"documents": documents}))
     with pytest.raises(QuestionMemoryError):
         QuestionMemory.load(path)
 
@@ -106,6 +143,7 @@ def test_the_shipped_memory_holds_the_development_questions_that_stand_alone(emb
     alone = [q for q in questions if not q.history]
     assert len(alone) < len(questions), "the development split has follow-up questions"
     assert memory.answerable.tolist() == [q.answerable for q in alone]
+    assert memory.documents == {p.name for p in CORPUS.glob("*.txt")}, "labelled against the shipped documents"
 
 
 def test_on_the_real_model_questions_the_documents_answer_look_answerable(embedder):
@@ -128,3 +166,23 @@ def test_the_bot_reads_each_question_with_the_memory(real_bot):
     assert real_bot.memory is not None
     assert view.similar_answerable == pytest.approx(real_bot.memory.answerable_share(vector), abs=1e-5)
     assert view.similar_answerable != NEUTRAL
+
+
+def test_a_new_document_is_read_without_the_memorys_verdict(real_bot, tmp_path):
+    """The memory's verdict stands for the documents it was labelled against: the same question, when its
+    best passage comes from a file added since, gets the prior (the live-reload browser test has the rest)."""
+    from dataclasses import replace
+
+    from bot.conversation import Reading
+
+    question = "Wie hoch ist die Teilnahmegebühr für go-cluster?"
+    reading = Reading("alone", question, question)
+    _, _, shipped, _ = real_bot.describe(reading, "de", True)
+    memory = real_bot.memory
+    try:
+        real_bot.memory = replace(memory, documents=frozenset({"another-document.txt"}))
+        _, _, unknown, _ = real_bot.describe(reading, "de", True)
+    finally:
+        real_bot.memory = memory
+    assert shipped.similar_answerable < memory.prior, "fees questions are less answerable than most"
+    assert unknown.similar_answerable == memory.prior

@@ -22,6 +22,7 @@ from evaluation.train import (
     dev_sets,
     fit_logistic,
     fit_ranker,
+    fit_selector,
     fold_ids,
     initial_selector,
     label,
@@ -289,7 +290,7 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
     assert bot.finder.adapter is None and bot.memory is None, "training starts from e5 alone"
     questions, files = dev_questions()
     conversations, conversation_files = dev_conversations()
-    trained, adapter, memory = train(bot, questions, files + conversation_files, conversations, dev_sets())
+    trained, adapter, memory, _ = train(bot, questions, files + conversation_files, conversations, dev_sets())
     trained.save(tmp_path / "selector.json")  # kept for a look when this fails
     adapter.save(tmp_path / "query_adapter.npz")
     memory.save(tmp_path / "question_memory.npz")
@@ -299,6 +300,7 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
     shipped_memory = QuestionMemory.load()
     assert memory.model == shipped_memory.model and memory.answerable.tolist() == shipped_memory.answerable.tolist()
     np.testing.assert_allclose(memory.vectors, shipped_memory.vectors, rtol=0, atol=1e-4)
+    assert memory.documents == shipped_memory.documents
     ranks = trained.meta["query_adapter"]["unit_ranks_on_dev"]
     assert ranks[f"l2={ranks['chosen_l2']:g}"]["mrr"] >= ranks["without"]["mrr"], "chosen as it helps out of fold"
     shipped = Selector.load(DEFAULT_SELECTOR)
@@ -318,3 +320,24 @@ def test_a_question_and_its_translation_share_a_fold():
     ids = fold_ids([q("costs-de-1"), q("costs-en-1"), q("costs-de-2"), q("fresh-en-007"), None, q("costs-en-2")])
     assert ids[0] == ids[1] and ids[2] == ids[5]
     assert len({ids[0], ids[2], ids[3], ids[4]}) == 4 and set(ids) <= set(range(FOLDS))
+
+
+@pytest.mark.slow
+def test_each_conversation_is_calibrated_by_the_models_fitted_without_it(few_examples, few_conversation_examples):
+    """calibrate_conversations reads a development conversation with the ranker and answerability model of
+    the folds it is not in: its readings are training data, and in sample they look surer than they are."""
+    examples, files = few_examples
+    few, readings = few_conversation_examples
+    everything = examples + readings
+    selector, out_of_fold = fit_selector(everything, files)
+    ids = fold_ids([e.question for e in everything])
+    for conv in few:
+        f = out_of_fold.fold_of[conv.id]
+        assert {int(i) for e, i in zip(everything, ids, strict=True) if e.question.id == conv.id} == {f}
+        held = out_of_fold.selector_for(conv.id, selector)
+        assert held.ranker is out_of_fold.rankers[f] and held.answerability is out_of_fold.answerability[f]
+        assert held.threshold == selector.threshold
+        without = fit_ranker([e for e, i in zip(everything, ids, strict=True) if i != f])
+        assert_same_linear(held.ranker, without)
+        assert not np.allclose(held.ranker.weights, selector.ranker.weights)
+    assert out_of_fold.selector_for("not-a-dev-conversation", selector) is selector
