@@ -307,7 +307,7 @@ def question_memory(bot: Any, questions: list[Question]) -> QuestionMemory:
     texts = [bot.read(q.question)[0] for q in questions]
     vectors = bot.retriever.encoder.encode_queries(texts) if texts else np.zeros((0, 1), np.float32)
     return QuestionMemory.of(vectors, [q.answerable for q in questions], bot.retriever.encoder.fingerprint(),
-                             {d["file"] for d in bot.documents})
+                             {d["file"] for d in bot.documents()})
 
 
 def train_examples(examples: list[Example], files: list[str], writer: AnswerWriter | None = None) -> Selector:
