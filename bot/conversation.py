@@ -2,8 +2,11 @@
 
 No word lists: every question is read alone, and, when there is a conversation, also with the previous
 question(s) and with the passages the previous answer cited as candidates. FaqBot scores every reading
-with the answer selector and keeps the most confident one; reading more of the conversation costs a
-small margin, so a new topic is not dragged into the old one.
+with the answer selector and keeps the most confident one. Each reading tells the selector how it relates
+to the conversation (`later_turn`, `previous`): the answerability model has learned, on every reading of
+the development conversations, that a later turn read alone is often confidently wrong ("Und wer hat das
+unterstützt?" answers another question) and that an old question blurs a new topic. Reading more of the
+conversation may also cost a margin (`gocluster-faq train` calibrates it; 0 once the model knew this).
 
 History entries are `{"role": "user" | "assistant", "content": str}`; an assistant entry may carry the
 `citations` of that answer (dicts with a `chunk_id`), as the web chat, `ask --jsonl` and the API pass them.
@@ -31,6 +34,8 @@ class Reading:
     text: str  # what retrieval reads
     history_chunks: tuple[str, ...] = ()
     cost: float = 0.0  # subtracted from the selector's probability when readings compete
+    later_turn: bool = False  # the question follows others in a conversation
+    previous: int = 0  # how many previous questions `text` includes
 
     @property
     def focus(self) -> str:
@@ -46,18 +51,19 @@ DEFAULT_COSTS = {"previous passages": 0.02, "previous question": 0.05, "two prev
 def readings(question: str, history: Sequence[dict] | None,
              costs: dict[str, float] | None = None) -> list[Reading]:
     cost = {**DEFAULT_COSTS, **(costs or {})}
-    out = [Reading("alone", question, question)]
     turns = _turns(history)
     users = [t["content"] for t in turns if t["role"] == "user"]
     cited = _cited_chunks(turns)
+    later = bool(users or cited)
+    out = [Reading("alone", question, question, later_turn=later)]
     if cited:
-        out.append(Reading("previous passages", question, question, cited, cost["previous passages"]))
+        out.append(Reading("previous passages", question, question, cited, cost["previous passages"], later))
     if users:
         out.append(Reading("previous question", question, f"{users[-1]} {question}", cited,
-                           cost["previous question"]))
+                           cost["previous question"], later, 1))
     if len(users) >= 2:
         out.append(Reading("two previous questions", question, f"{users[-2]} {users[-1]} {question}", cited,
-                           cost["two previous questions"]))
+                           cost["two previous questions"], later, 2))
     return out
 
 

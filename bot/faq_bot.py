@@ -142,6 +142,9 @@ class FaqBot:
         translations = glossary.word_translations(reading.focus, lang, synonyms=True) if glossary else {}
         view = QuestionView.build(reading.focus, lang, supported, asked_kinds(reading.question), self.keywords,
                                   translations)
+        view.later_turn, view.previous = reading.later_turn, reading.previous
+        view.own_terms = len(view.terms.groups) if reading.text == reading.question else len(
+            self.keywords.query_terms(reading.question, view.terms.languages, translations).groups)
         if self.memory is not None:
             view.similar_answerable = self.memory.answerable_share(vector, hits[0].chunk.source if hits else None)
         ctx = Context(self.keywords, self.finder.neighbours)

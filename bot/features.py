@@ -33,6 +33,11 @@ class QuestionView:
     noun_terms: QueryTerms | None
     best_dense: float = 0.0
     similar_answerable: float = NEUTRAL  # set by FaqBot from the question memory
+    # How the question is read in its conversation (bot/conversation.py), set by FaqBot: whether it follows
+    # other turns, how many previous questions the text includes, and the content words of its own.
+    later_turn: bool = False
+    previous: int = 0
+    own_terms: int = 0
 
     @classmethod
     def build(cls, text: str, lang: str, supported: bool, kinds: set[Kind], keywords: KeywordRetriever,
@@ -171,6 +176,29 @@ def question_terms(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return math.log1p(len(q.terms.groups))
 
 
+def read_alone_in_conversation(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """A later turn read without the turns before it. Such a reading of "Und wer hat das unterstützt?"
+    finds a confident answer to another question; the answerability model learns what it is worth."""
+    return float(q.later_turn and q.previous == 0)
+
+
+def previous_questions(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """How many previous questions the reading includes (0-2): each drags an old topic in."""
+    return float(q.previous)
+
+
+def own_terms_alone(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """The later turn's own content words (log) when read alone: a question that names its topic can stand
+    alone, one that says "das" or "she" cannot."""
+    return math.log1p(q.own_terms) if q.later_turn and q.previous == 0 else 0.0
+
+
+def own_terms_with_previous(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """The later turn's own content words (log) when read with previous questions: a question that names
+    a new topic is a switch, and the old question only blurs it."""
+    return math.log1p(q.own_terms) if q.previous else 0.0
+
+
 def similar_answerable(q: QuestionView, c: Candidate, ctx: Context) -> float:
     """How many of the development questions nearest to this one the documents answer (bot/question_memory.py).
     The same for every candidate: an input of the answerability model only, like question_terms."""
@@ -221,7 +249,8 @@ FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     dense, dense_margin, dense_rank, passage_rank, passage_dense, keyword_coverage, context_coverage,
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
     person_missing, fact_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language,
-    dense_if_unsupported, question_terms, similar_answerable, length, is_list, is_item, is_label, is_question,
+    dense_if_unsupported, question_terms, read_alone_in_conversation, previous_questions, own_terms_alone,
+    own_terms_with_previous, similar_answerable, length, is_list, is_item, is_label, is_question,
     pronoun_subject, from_history, recency, dated)}
 
 

@@ -33,8 +33,12 @@ RANKING_FEATURES = ("top_score", "margin", "top_share", "entropy")
 # log-loss in each of five such splits: length and same_language (by 0.004-0.022, AUC 0.745 -> 0.760), then
 # entropy and question_terms (by 0.004-0.020, AUC 0.760 -> 0.772). similar_answerable was checked the
 # stricter way a memory of questions needs (bot/question_memory.py): each question file held out in turn.
+# The reading's place in the conversation (read_alone_in_conversation ... from_history) was checked on the
+# dev utility out of fold, singles and conversations: see the README ("A follow-up is read ...").
 TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "person_missing",
-                     "fact_missing", "length", "same_language", "question_terms", "similar_answerable")
+                     "fact_missing", "length", "same_language", "question_terms", "similar_answerable",
+                     "read_alone_in_conversation", "previous_questions", "own_terms_alone",
+                     "own_terms_with_previous", "from_history")
 
 
 class SelectorError(FaqError):

@@ -60,8 +60,7 @@ FACTS = [
                  id="de-criteria"),
     pytest.param("How many of the admission criteria must be met?", "en", [r"two[- ]thirds|zwei Dritteln"],
                  id="en-criteria"),
-    pytest.param("Was passiert nach der Antragseinreichung?", "de", [r"persönliches Gespräch"], id="de-process",
-                 marks=xfail("abstains: the selector's probability stays below the threshold")),
+    pytest.param("Was passiert nach der Antragseinreichung?", "de", [r"persönliches Gespräch"], id="de-process"),
     pytest.param("What happens after the application is submitted?", "en", [r"personal meeting"],
                  id="en-process"),
     pytest.param("Wann kann man einen Antrag einreichen?", "de", [r"jederzeit"], id="de-any-time"),
@@ -125,10 +124,11 @@ def test_unanswerable_questions_abstain_with_the_contact(real_bot, question, lan
     assert not re.search(r"\d\s?(€|euro|eur\b)", answer.text, re.IGNORECASE), "no invented amount"
 
 
+FOLLOW_UP_BAR = ("abstains: the probability (0.753 de, 0.759 en) is just below the later-turn bar (threshold 0.66 + "
+                 "conversation margin 0.1)")
 FOLLOW_UPS = [
-    pytest.param("Was ist das Silber-Label?", "Und wer zahlt dafür?", "de", id="de"),
-    pytest.param("What is the silver label?", "And who pays for it?", "en", id="en", marks=xfail(
-        "abstains: the probability 0.78 is below the later-turn bar (threshold 0.61 + conversation margin 0.2)")),
+    pytest.param("Was ist das Silber-Label?", "Und wer zahlt dafür?", "de", id="de", marks=xfail(FOLLOW_UP_BAR)),
+    pytest.param("What is the silver label?", "And who pays for it?", "en", id="en", marks=xfail(FOLLOW_UP_BAR)),
 ]
 
 
@@ -146,7 +146,8 @@ LANGUAGE_PAIRS = [
     pytest.param("Who pays for the benchmarking and certification?", None, "en", id="en-costs"),
     pytest.param("Wann kann man einen Antrag einreichen?", None, "de", id="de-any-time"),
     pytest.param("When can applications be submitted?", None, "en", id="en-any-time"),
-    pytest.param("Und wer zahlt dafür?", "Was ist das Silber-Label?", "de", id="de-follow-up"),
+    pytest.param("Und wer zahlt dafür?", "Was ist das Silber-Label?", "de", id="de-follow-up",
+                 marks=xfail(FOLLOW_UP_BAR)),
     pytest.param("Gibt es eine Bewerbungsfrist?", None, "de", id="de-deadline", marks=xfail(
         "the German 'jederzeit' page is not the answer: the top unit is an English interview list, so the "
         "deadline policy abstains")),
@@ -182,8 +183,6 @@ def test_a_french_question_is_answered_in_english_with_a_note(real_bot):
     assert not re.search(r"Dazu finde ich|Bitte wenden Sie sich|Quelle auf Englisch", answer.text)
 
 
-@xfail("answers with the German programme description ('„go-cluster“ ist die clusterpolitische "
-       "Exzellenzmaßnahme ...'), not who may apply")
 def test_a_french_question_still_gets_the_fact(real_bot):
     answer = real_bot.answer("Qui peut poser sa candidature au programme go-cluster ?")
     assert_fact(answer, "en", r"German innovation clusters?|innovation clusters based in Germany|"

@@ -26,7 +26,15 @@ def test_without_history_the_question_is_read_alone(history):
     (alone,) = readings(FOLLOW_UP, history)
     assert (alone.kind, alone.question, alone.text, alone.history_chunks, alone.cost) == (
         "alone", FOLLOW_UP, FOLLOW_UP, (), 0.0)
-    assert alone.focus == FOLLOW_UP
+    assert alone.focus == FOLLOW_UP and not alone.later_turn and alone.previous == 0
+
+
+def test_each_reading_says_it_follows_a_conversation_and_how_many_questions_it_includes():
+    history = [user(FIRST), assistant("...", "c1"), user("Wer vergibt es?"), assistant("...")]
+    found = {r.kind: (r.later_turn, r.previous) for r in readings(FOLLOW_UP, history)}
+    assert found == {"alone": (True, 0), "previous question": (True, 1), "two previous questions": (True, 2)}
+    cited = {r.kind: (r.later_turn, r.previous) for r in readings(FOLLOW_UP, [user(FIRST), assistant("...", "c1")])}
+    assert cited["previous passages"] == (True, 0)
 
 
 def test_with_history_the_previous_question_and_the_cited_passages_are_read_too():

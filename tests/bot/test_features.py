@@ -63,12 +63,16 @@ class Case:
     supported: bool = True
     best_dense: float = 0.9
     similar_answerable: float = NEUTRAL  # what FaqBot sets from the question memory
+    later_turn: bool = False  # how FaqBot reads it in a conversation (bot/conversation.py)
+    previous: int = 0
+    own_terms: int = 0
 
 
 def value(name: str, case: Case, keywords: KeywordRetriever) -> float:
     view = QuestionView.build(case.question, case.lang, case.supported, asked_kinds(case.question), keywords, None)
     view.best_dense = case.best_dense
     view.similar_answerable = case.similar_answerable
+    view.later_turn, view.previous, view.own_terms = case.later_turn, case.previous, case.own_terms
     return FEATURES[name](view, case.candidate, Context(keywords, neighbours))
 
 
@@ -138,6 +142,18 @@ CASES: dict[str, tuple[Case, Case]] = {
     # read from the view as FaqBot set it; without a memory it is neutral
     "similar_answerable": (Case(APPLY, cand(ADMISSION, ELIGIBLE), 0.9, similar_answerable=0.9),
                            Case(APPLY, cand(ADMISSION, ELIGIBLE), NEUTRAL)),
+    # a later turn read without the conversation; the same question on its own is not
+    "read_alone_in_conversation": (Case("Und wer hat das unterstützt?", cand(ADMISSION, ELIGIBLE), 1.0,
+                                        later_turn=True),
+                                   Case("Und wer hat das unterstützt?", cand(ADMISSION, ELIGIBLE), 0.0),
+                                   ),
+    "previous_questions": (Case(APPLY, cand(ADMISSION, ELIGIBLE), 2.0, later_turn=True, previous=2),
+                           Case(APPLY, cand(ADMISSION, ELIGIBLE), 0.0, later_turn=True)),
+    "own_terms_alone": (Case(APPLY, cand(ADMISSION, ELIGIBLE), float(np.log1p(2)), later_turn=True, own_terms=2),
+                        Case(APPLY, cand(ADMISSION, ELIGIBLE), 0.0, later_turn=True, previous=1, own_terms=2)),
+    "own_terms_with_previous": (Case(APPLY, cand(ADMISSION, ELIGIBLE), float(np.log1p(2)), later_turn=True,
+                                     previous=1, own_terms=2),
+                                Case(APPLY, cand(ADMISSION, ELIGIBLE), 0.0, later_turn=True, own_terms=2)),
     "length": (Case(APPLY, cand(ADMISSION, "x" * 1200), 1.0),
                Case(APPLY, cand(ADMISSION, "Ja."), float(np.log1p(3) / np.log1p(1200)))),
     "is_list": (Case(APPLY, cand(ADMISSION, "Vorteile:\n- Sichtbarkeit", kind="list"), 1.0),
