@@ -83,6 +83,7 @@ BATCH = [
     b'["not", "an", "object"]',
     b'{"id": "follow-up", "question": "Und wer zahlt daf\xc3\xbcr?",'
     b' "history": [{"role": "user", "content": "Was ist das Silber-Label?"}]}',
+    b'{"id": "alone", "question": "Und wer zahlt daf\xc3\xbcr?"}',
     b'{"id": "last", "question": "Who may apply?"}',
 ]
 
@@ -96,15 +97,20 @@ def batch(env) -> tuple[subprocess.CompletedProcess[bytes], list[dict]]:
 def test_jsonl_writes_one_line_per_input_with_its_id(batch):
     proc, records = batch
     assert proc.returncode == 0, proc.stderr.decode()
-    assert [r["line"] for r in records] == [1, 2, 3, 4, 6, 7, 8, 9, 10]
-    assert [r["id"] for r in records] == ["de-1", 2, "bad-utf8", None, "empty", "huge", None, "follow-up", "last"]
+    assert [r["line"] for r in records] == [1, 2, 3, 4, 6, 7, 8, 9, 10, 11]
+    assert [r["id"] for r in records] == ["de-1", 2, "bad-utf8", None, "empty", "huge", None, "follow-up", "alone",
+                                          "last"]
 
 
 def test_jsonl_answers_the_good_lines(batch):
     by_id = {r["id"]: r for r in batch[1] if r["id"]}
     assert by_id["de-1"]["text"] and by_id["de-1"]["citations"]
     assert by_id[2]["abstained"] is True and "+49 30 310078-387" in by_id[2]["text"]
-    assert by_id["follow-up"]["abstained"] is False and by_id["follow-up"]["citations"]
+    # the history reaches the bot: the same words are read with the conversation, not as they stand (whether
+    # this follow-up is then answered is tests/bot/test_answers.py's requirement)
+    follow_up, alone = by_id["follow-up"], by_id["alone"]
+    assert follow_up["text"] and "error" not in follow_up
+    assert (follow_up["retrieved"], follow_up["probability"]) != (alone["retrieved"], alone["probability"])
     assert by_id["last"]["text"] and "error" not in by_id["last"], "the batch went on after the bad lines"
 
 
