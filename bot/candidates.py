@@ -64,7 +64,9 @@ class CandidateFinder:
         ranks[order] = np.arange(1, len(order) + 1)
         passage_sims = self.chunk_vectors @ query_vector
         hit_rank = {h.chunk.id: h.rank for h in hits}
-        history = set(history_chunks)
+        # In the order given: a set's order changes from process to process (hash seeds), and with it which
+        # copy of a sentence is kept and which passages the next turn's history cites (training differed).
+        history = tuple(dict.fromkeys(history_chunks))
         rows = [r for h in hits for r in self.rows_of_chunk.get(h.chunk.id, [])]
         rows += [int(r) for r in order[: self.nearest_units]]
         rows += [r for cid in history for r in self.rows_of_chunk.get(cid, [])]
