@@ -39,6 +39,11 @@ class QuestionView:
     previous: int = 0
     own_terms: int = 0
 
+    @property
+    def alone_in_conversation(self) -> bool:
+        """A later turn read without the turns before it."""
+        return self.later_turn and self.previous == 0
+
     @classmethod
     def build(cls, text: str, lang: str, supported: bool, kinds: set[Kind], keywords: KeywordRetriever,
               translations: dict[str, list[str]] | None) -> QuestionView:
@@ -179,7 +184,7 @@ def question_terms(q: QuestionView, c: Candidate, ctx: Context) -> float:
 def read_alone_in_conversation(q: QuestionView, c: Candidate, ctx: Context) -> float:
     """A later turn read without the turns before it. Such a reading of "Und wer hat das unterstützt?"
     finds a confident answer to another question; the answerability model learns what it is worth."""
-    return float(q.later_turn and q.previous == 0)
+    return float(q.alone_in_conversation)
 
 
 def previous_questions(q: QuestionView, c: Candidate, ctx: Context) -> float:
@@ -190,7 +195,7 @@ def previous_questions(q: QuestionView, c: Candidate, ctx: Context) -> float:
 def own_terms_alone(q: QuestionView, c: Candidate, ctx: Context) -> float:
     """The later turn's own content words (log) when read alone: a question that names its topic can stand
     alone, one that says "das" or "she" cannot."""
-    return math.log1p(q.own_terms) if q.later_turn and q.previous == 0 else 0.0
+    return math.log1p(q.own_terms) if q.alone_in_conversation else 0.0
 
 
 def own_terms_with_previous(q: QuestionView, c: Candidate, ctx: Context) -> float:
