@@ -1,7 +1,8 @@
-"""The learned answer selector, in two small linear models stored as plain JSON (bot/selector.json):
+"""The learned answer selector, in two small models stored as plain JSON (bot/selector.json):
 
-- the ranker scores every candidate unit of a question (features from bot/features.py, trained with a
-  listwise softmax loss: the answering units should come first);
+- the ranker scores every candidate unit of a question (features from bot/features.py): boosted
+  regression trees, trained with a listwise cross-entropy loss so that the answering units come first,
+  kept as plain arrays (the query path needs numpy only);
 - the answerability model turns the question-level view of the ranking (top score, its margin over the
   runner-up, the top unit's coverage and meaning features) into the probability that the top unit
   answers the question; one threshold on it, chosen on the development split, decides abstention.
@@ -26,7 +27,7 @@ from bot.features import FEATURES
 from indexer.errors import FaqError
 
 DEFAULT_SELECTOR = Path(__file__).with_name("selector.json")
-FORMAT = 2
+FORMAT = 3
 # Question-level features: the ranking's own, then the top unit's (names from bot/features.py).
 RANKING_FEATURES = ("top_score", "margin", "top_share", "entropy")
 # Additions are kept only if, fitted on three dev folds and measured on the other two, they lower the
@@ -61,8 +62,8 @@ class Linear:
         return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": list(self.names), "mean": _round(self.mean), "scale": _round(self.scale),
-                "weights": _round(self.weights), "bias": round(float(self.bias), 8)}
+        return {"kind": "linear", "features": list(self.names), "mean": _round(self.mean),
+                "scale": _round(self.scale), "weights": _round(self.weights), "bias": round(float(self.bias), 8)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Linear:
@@ -74,8 +75,83 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Trees:
+    """A sum of regression trees (boosted by LightGBM at training time, evaluation/train.py), as arrays.
+    Row t holds tree t: node i sends a candidate left when feature[t, i] <= threshold[t, i]; a child >= 0
+    is a node, a child < 0 the leaf ~child. A tree without a split is its leaf 0. Thresholds are kept
+    exact (no rounding): a feature value equal to one must fall on the side it fell on in training."""
+
+    names: tuple[str, ...]
+    feature: np.ndarray  # (trees, nodes) int, padded with 0
+    threshold: np.ndarray  # (trees, nodes) float
+    left: np.ndarray  # (trees, nodes) int
+    right: np.ndarray  # (trees, nodes) int
+    splits: np.ndarray  # (trees,) nodes used in each tree
+    leaf: np.ndarray  # (trees, leaves) float, padded with 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        trees = np.arange(len(self.splits))[None, :]
+        rows = np.arange(len(x))[:, None]
+        at = np.broadcast_to(np.where(self.splits > 0, 0, -1), (len(x), len(self.splits))).copy()
+        for _ in range(int(self.splits.max(initial=0))):  # no path is longer than its tree's node count
+            inner = at >= 0
+            if not inner.any():
+                break
+            node = np.where(inner, at, 0)
+            left = x[rows, self.feature[trees, node]] <= self.threshold[trees, node]
+            at = np.where(inner, np.where(left, self.left[trees, node], self.right[trees, node]), at)
+        return self.leaf[trees, ~at].sum(axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        trees = []
+        for t, n in enumerate(self.splits.tolist()):
+            leaves = n + 1
+            trees.append({"feature": self.feature[t, :n].tolist(), "threshold": self.threshold[t, :n].tolist(),
+                          "left": self.left[t, :n].tolist(), "right": self.right[t, :n].tolist(),
+                          "leaf": self.leaf[t, :leaves].tolist()})
+        return {"kind": "trees", "features": list(self.names), "trees": trees}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trees:
+        names = tuple(str(n) for n in data["features"])
+        return cls.of(names, data["trees"])
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], trees: list[dict[str, list]]) -> Trees:
+        """From one dict per tree (feature, threshold, left, right: one entry per node; leaf: one more)."""
+        count = len(trees)
+        nodes = max((len(t["feature"]) for t in trees), default=0)
+        feature, left, right = (np.zeros((count, max(nodes, 1)), dtype=np.int64) for _ in range(3))
+        threshold = np.zeros((count, max(nodes, 1)))
+        leaf = np.zeros((count, nodes + 1))
+        splits = np.zeros(count, dtype=np.int64)
+        for t, tree in enumerate(trees):
+            n = len(tree["feature"])
+            if any(len(tree[k]) != n for k in ("threshold", "left", "right")) or len(tree["leaf"]) != n + 1:
+                raise ValueError("node and leaf counts differ")
+            f, lo, hi = (np.asarray(tree[k], dtype=np.int64) for k in ("feature", "left", "right"))
+            children = np.concatenate([lo, hi])
+            if n and (f.min() < 0 or f.max() >= len(names) or children.max() >= n or (~children).max() > n):
+                raise ValueError("a node points outside its tree")
+            splits[t], feature[t, :n], left[t, :n], right[t, :n] = n, f, lo, hi
+            threshold[t, :n] = np.asarray(tree["threshold"], dtype=np.float64)
+            leaf[t, :n + 1] = np.asarray(tree["leaf"], dtype=np.float64)
+        return cls(names, feature, threshold, left, right, splits, leaf)
+
+
+def ranker_from_dict(data: dict[str, Any]) -> Linear | Trees:
+    kind = data.get("kind")
+    if kind == "trees":
+        return Trees.from_dict(data)
+    if kind == "linear":
+        return Linear.from_dict(data)
+    raise ValueError(f"unknown ranker kind {kind!r}")
+
+
+@dataclass(frozen=True)
 class Selector:
-    ranker: Linear
+    ranker: Linear | Trees  # trained: Trees; before training (evaluation/train.py initial_selector): Linear
     answerability: Linear
     threshold: float
     meta: dict[str, Any]
@@ -110,7 +186,7 @@ class Selector:
     def load(cls, path: Path = DEFAULT_SELECTOR) -> Selector:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            ranker, answerability = Linear.from_dict(data["ranker"]), Linear.from_dict(data["answerability"])
+            ranker, answerability = ranker_from_dict(data["ranker"]), Linear.from_dict(data["answerability"])
             threshold = float(data["threshold"])
             costs = {str(k): float(v) for k, v in data.get("reading_costs", {}).items()}
             margin = float(data.get("conversation_margin", 0.0))

@@ -3,10 +3,10 @@
 Labels come from the question sets' facts: a candidate unit is a positive example when its rendered text
 (with the sentence introducing its list) contains every fact group, a negative one when it contains none,
 and left out when it holds only part of the answer. Every candidate of an unanswerable question is a
-negative example. The ranker is fitted with a listwise softmax loss (L-BFGS), the answerability model
-is an L2-regularised logistic regression (Newton's method) on out-of-fold rankings: deterministic,
-same data, same weights. The abstention threshold is chosen on out-of-fold probabilities (5 folds by
-question, a question and its translation in one fold), maximising correct answers and correct
+negative example. The ranker is boosted trees with a listwise cross-entropy loss (LightGBM, one
+thread), the answerability model an L2-regularised logistic regression (Newton's method) on out-of-fold
+rankings: deterministic, same data, same weights. The abstention threshold is chosen on out-of-fold
+probabilities (5 folds by question, a question and its translation in one fold), maximising correct answers and correct
 abstentions minus twice the wrong answers: a wrong fact costs more than no answer. Every reading of the
 later turns of the development conversations (bot/conversation.py) is training data as well, so the
 selector has seen questions read with a conversation; the threshold is chosen on single questions only.
@@ -31,7 +31,15 @@ from bot.faq_bot import rank
 from bot.features import FEATURES
 from bot.query_adapter import DEFAULT_ADAPTER, QueryAdapter
 from bot.question_memory import DEFAULT_MEMORY, QuestionMemory
-from bot.selector import DEFAULT_SELECTOR, RANKING_FEATURES, TOP_UNIT_FEATURES, Linear, Selector, question_features
+from bot.selector import (
+    DEFAULT_SELECTOR,
+    RANKING_FEATURES,
+    TOP_UNIT_FEATURES,
+    Linear,
+    Selector,
+    Trees,
+    question_features,
+)
 from bot.writer import AnswerWriter
 from evaluation import adapter_training
 from evaluation.questions import Question, facts_match, load_questions, matched_groups
@@ -158,32 +166,66 @@ def conversation_examples(bot: Any, conversations: list[Any]) -> list[Example]:
     return out
 
 
-def fit_ranker(examples: list[Example], l2: float = L2) -> Linear:
-    """Listwise: per question, a softmax over its candidates; the loss is minus the log of the share the
-    answering units get (questions without one do not train the ranker). L-BFGS from zero: deterministic."""
-    from scipy.optimize import minimize  # training only: the query path never imports scipy
+# The ranker's boosting: listwise cross-entropy (XE-NDCG), small trees, many of them with a small step.
+# On dev out of fold, against the listwise linear ranker it replaced: the answer written from the top unit
+# right for 0.821 -> 0.870 of the answerable questions (0.826 -> 0.867 with each question file held out
+# instead); 7 to 31 leaves and 150 to 600 rounds all gave 0.868-0.872. One thread, fixed seeds: the same
+# trees on every run.
+TREES = {"objective": "rank_xendcg", "num_leaves": 15, "learning_rate": 0.05, "min_data_in_leaf": 50,
+         "max_bin": 255, "seed": 1, "deterministic": True, "force_row_wise": True, "num_threads": 1, "verbose": -1}
+ROUNDS = 300
+
+
+def fit_ranker(examples: list[Example], rounds: int = ROUNDS) -> Trees:
+    """Per question, the candidates that are labelled (left-out ones do not train); questions without an
+    answering unit do not train the ranker. LightGBM is training only: its trees are kept as arrays."""
+    import lightgbm  # training only: the query path never imports it
 
     names = tuple(FEATURES)
-    mean, scale = _moments(np.vstack([e.features for e in examples]))
-    groups = [((e.features[e.labels >= 0] - mean) / scale, e.labels[e.labels >= 0] == 1)
-              for e in examples if (e.labels == 1).any()]
+    groups = [e for e in examples if (e.labels == 1).any()]
+    if not groups:
+        return Trees.of(names, [])
+    kept = [e.labels >= 0 for e in groups]
+    x = np.vstack([e.features[k] for e, k in zip(groups, kept, strict=True)])
+    y = np.concatenate([(e.labels[k] == 1).astype(np.int64) for e, k in zip(groups, kept, strict=True)])
+    data = lightgbm.Dataset(x, y, group=[int(k.sum()) for k in kept], feature_name=list(names),
+                            params={"verbose": -1})
+    booster = lightgbm.train(TREES, data, num_boost_round=rounds)
+    return trees_of(booster, names)
 
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = 0.5 * l2 * w @ w, l2 * w
-        for x, positive in groups:
-            z = x @ w
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            share = p[positive].sum()
-            total -= np.log(share)
-            grad = grad - (p[positive] @ x[positive]) / share + p @ x
-        return float(total), grad
 
-    # Converged to the optimum, not to where the loss stops falling fast: with ~1,400 groups the default
-    # stopping rule left weights 1e-3 apart between two machines' runs.
-    result = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B",
-                      options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-7})
-    return Linear(names, mean, scale, result.x)
+def trees_of(booster: Any, names: tuple[str, ...]) -> Trees:
+    """The booster's trees as plain arrays. Only numeric splits with `<=` (no categorical features, and
+    no value read as missing: the features are never NaN), so the arrays decide as LightGBM does."""
+    trees = []
+    for info in booster.dump_model()["tree_info"]:
+        tree: dict[str, list] = {"feature": [], "threshold": [], "left": [], "right": [], "leaf": []}
+        root = info["tree_structure"]
+        if "split_index" not in root:
+            tree["leaf"].append(float(root["leaf_value"]))
+            trees.append(tree)
+            continue
+        count = info["num_leaves"] - 1
+        for k in ("feature", "threshold", "left", "right"):
+            tree[k] = [0] * count
+        tree["leaf"] = [0.0] * info["num_leaves"]
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node["decision_type"] != "<=" or node["missing_type"] not in ("None", "NaN"):
+                raise ValueError(f"unsupported split {node['decision_type']} / {node['missing_type']}")
+            i = node["split_index"]
+            tree["feature"][i], tree["threshold"][i] = int(node["split_feature"]), float(node["threshold"])
+            for side in ("left", "right"):
+                child = node[f"{side}_child"]
+                if "split_index" in child:
+                    tree[side][i] = int(child["split_index"])
+                    stack.append(child)
+                else:
+                    tree[side][i] = ~int(child["leaf_index"])
+                    tree["leaf"][int(child["leaf_index"])] = float(child["leaf_value"])
+        trees.append(tree)
+    return Trees.of(names, trees)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], l2: float = L2,

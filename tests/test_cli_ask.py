@@ -49,7 +49,7 @@ def json_answer(env) -> dict:
 def test_ask_json_prints_the_answer_as_json(json_answer):
     answer = json_answer
     assert answer["question"] == "Wer darf sich bewerben?"
-    assert answer["citations"] and "[1]" in answer["text"]  # which sentence: tests/bot/test_known_defects.py
+    assert answer["citations"] and "[1]" in answer["text"]  # which sentence: tests/bot/test_answers.py
     assert answer["language"] == "de" and answer["abstained"] is False
     assert answer["timings_ms"]["total"] > 0 and "retrieve_and_score" in answer["timings_ms"]
 

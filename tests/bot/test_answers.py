@@ -3,8 +3,8 @@
 Each answer must state the fact and cite a passage whose quote holds it; unanswerable questions abstain
 with the hotline contact. Assertions are on facts (regular expressions), never on scores. A case the
 current bot misses stays here as a requirement, marked xfail (strict=True) with what it answers now: the
-reasons describe the learned selector as shipped (bot/selector.json, format 2, trained before the recency
-features); once it is retrained, a case that passes shows as XPASS and must lose its mark.
+reasons describe the learned selector as shipped (bot/selector.json); once it is retrained, a case that
+passes shows as XPASS and must lose its mark.
 """
 
 from __future__ import annotations
@@ -27,10 +27,6 @@ def xfail(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-QUOTES_SUBMISSION = ("quotes 'Vollständig ausgefüllte Aufnahmeanträge können jederzeit bei der VDI/VDE ... "
-                     "eingereicht werden' instead of who may apply")
-
-
 def assert_fact(answer: Answer, lang: str, *patterns: str) -> None:
     """Answered in `lang`; every pattern in the text and, all together, in one cited quote."""
     assert not answer.abstained, answer.text
@@ -51,11 +47,11 @@ def assert_abstains_with_contact(answer: Answer, lang: str) -> None:
 
 
 FACTS = [
-    pytest.param("Wer darf sich bewerben?", "de", [r"Innovationscluster aus Deutschland"], id="de-eligibility",
-                 marks=xfail(QUOTES_SUBMISSION)),
+    pytest.param("Wer darf sich bewerben?", "de", [r"Innovationscluster aus Deutschland"], id="de-eligibility"),
     pytest.param("Who may apply?", "en", [r"German innovation clusters?|innovation clusters based in Germany"],
-                 id="en-eligibility", marks=xfail(
-                     "quotes 'Completed applications can be handed in ... at any time' instead of who may apply")),
+                 id="en-eligibility"),
+    pytest.param("Who can apply?", "en", [r"German innovation clusters?|innovation clusters based in Germany"],
+                 id="en-eligibility-can"),
     pytest.param("Wie viele der Aufnahmekriterien müssen erfüllt sein?", "de", [r"zwei Dritteln"],
                  id="de-criteria"),
     pytest.param("How many of the admission criteria must be met?", "en", [r"two[- ]thirds|zwei Dritteln"],
@@ -72,9 +68,7 @@ FACTS = [
     pytest.param("Who pays for the benchmarking and certification?", "en",
                  [r"absorbs the costs", r"Silver Label"], id="en-costs"),
     pytest.param("How can I contact the go-cluster team?", "en", [PHONE], id="en-contact"),
-    pytest.param("An wen kann ich mich bei Fragen wenden?", "de", [PHONE], id="de-contact", marks=xfail(
-        "abstains: 'wen' asks for a person and the top unit ('Please contact us at: +49 ...') names none; the "
-        "sentence naming Claudia Martina Buhl ranks fourth")),
+    pytest.param("An wen kann ich mich bei Fragen wenden?", "de", [PHONE], id="de-contact"),
     pytest.param("What is the phone number of the go-cluster programme?", "en", [PHONE], id="en-phone"),
     pytest.param("Unter welcher Telefonnummer erreiche ich go-cluster?", "de", [PHONE], id="de-phone"),
 ]
@@ -124,11 +118,9 @@ def test_unanswerable_questions_abstain_with_the_contact(real_bot, question, lan
     assert not re.search(r"\d\s?(€|euro|eur\b)", answer.text, re.IGNORECASE), "no invented amount"
 
 
-FOLLOW_UP_BAR = ("abstains: the probability (0.753 de, 0.759 en) is just below the later-turn bar (threshold 0.66 + "
-                 "conversation margin 0.1)")
 FOLLOW_UPS = [
-    pytest.param("Was ist das Silber-Label?", "Und wer zahlt dafür?", "de", id="de", marks=xfail(FOLLOW_UP_BAR)),
-    pytest.param("What is the silver label?", "And who pays for it?", "en", id="en", marks=xfail(FOLLOW_UP_BAR)),
+    pytest.param("Was ist das Silber-Label?", "Und wer zahlt dafür?", "de", id="de"),
+    pytest.param("What is the silver label?", "And who pays for it?", "en", id="en"),
 ]
 
 
@@ -146,13 +138,10 @@ LANGUAGE_PAIRS = [
     pytest.param("Who pays for the benchmarking and certification?", None, "en", id="en-costs"),
     pytest.param("Wann kann man einen Antrag einreichen?", None, "de", id="de-any-time"),
     pytest.param("When can applications be submitted?", None, "en", id="en-any-time"),
-    pytest.param("Und wer zahlt dafür?", "Was ist das Silber-Label?", "de", id="de-follow-up",
-                 marks=xfail(FOLLOW_UP_BAR)),
-    pytest.param("Gibt es eine Bewerbungsfrist?", None, "de", id="de-deadline", marks=xfail(
-        "the German 'jederzeit' page is not the answer: the top unit is an English interview list, so the "
-        "deadline policy abstains")),
+    pytest.param("Und wer zahlt dafür?", "Was ist das Silber-Label?", "de", id="de-follow-up"),
+    pytest.param("Gibt es eine Bewerbungsfrist?", None, "de", id="de-deadline"),
     pytest.param("Welche Telefonnummer hat go-cluster?", None, "de", id="de-phone", marks=xfail(
-        "quotes the English page's 'please contact Claudia Martina Buhl ...' instead of the German contact")),
+        "quotes the English page's '+49 30 310078387 info@go-cluster.de' instead of the German contact")),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The answer selector: its linear models, the plain-JSON round trip, scoring, and refusing bad files."""
+"""The answer selector: its linear models and trees, the plain-JSON round trip, scoring, and refusing bad files."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.selector import (
     Linear,
     Selector,
     SelectorError,
+    Trees,
     question_features,
 )
 
@@ -87,6 +88,33 @@ def test_a_selector_round_trips_through_its_json_file(tmp_path):
     assert loaded.score(FEATURES_3)[1] == original.score(FEATURES_3)[1]
 
 
+# Two trees over UNIT_NAMES. Tree 0: dense <= 0.6 -> leaf 0 (-1.0); else keyword_coverage <= 0.5 -> leaf 1
+# (0.5), else leaf 2 (2.0). Tree 1 has no split: its leaf, 0.25, for everyone.
+TREES = [{"feature": [0, 1], "threshold": [0.6, 0.5], "left": [-1, -2], "right": [1, -3], "leaf": [-1.0, 0.5, 2.0]},
+         {"feature": [], "threshold": [], "left": [], "right": [], "leaf": [0.25]}]
+
+
+def test_trees_send_a_candidate_down_each_tree_and_add_the_leaves():
+    trees = Trees.of(UNIT_NAMES, TREES)
+    x = np.array([[0.5, 0.9, 0.0],    # tree 0 leaf 0
+                  [0.6, 0.9, 0.0],    # equal to the threshold: left, as LightGBM decides
+                  [0.7, 0.5, 1.0],    # right, then left: leaf 1
+                  [0.7, 0.51, 1.0]])  # right, right: leaf 2
+    assert trees(x).tolist() == pytest.approx([-0.75, -0.75, 0.75, 2.25])
+    assert trees(np.zeros((0, 3))).shape == (0,)
+
+
+def test_a_selector_with_trees_round_trips_exactly(tmp_path):
+    path = tmp_path / "selector.json"
+    trees = Trees.of(UNIT_NAMES, [{**TREES[0], "threshold": [0.1 + 0.2, 1 / 3]}, TREES[1]])
+    replace(selector(), ranker=trees).save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["ranker"]["kind"] == "trees" and data["ranker"]["trees"][0]["threshold"] == [0.1 + 0.2, 1 / 3]
+    loaded = Selector.load(path).ranker
+    for field in ("feature", "threshold", "left", "right", "splits", "leaf"):
+        np.testing.assert_array_equal(getattr(loaded, field), getattr(trees, field))
+
+
 def test_the_conversation_margin_round_trips_and_defaults_to_none(tmp_path):
     path = tmp_path / "selector.json"
     replace(selector(), conversation_margin=0.2).save(path)
@@ -111,6 +139,10 @@ def bad_file(tmp_path: Path, mutate) -> Path:
     return path
 
 
+def trees_dict(**tree0) -> dict:
+    return Trees.of(UNIT_NAMES, TREES).to_dict() | {"trees": [{**TREES[0], **tree0}, TREES[1]]}
+
+
 def drop(key):
     return lambda d: d.pop(key)
 
@@ -125,6 +157,10 @@ BAD = [
     pytest.param(lambda d: d["ranker"]["weights"].pop(), "cannot be read", id="weight-count"),
     pytest.param(lambda d: d["ranker"].update(mean="x"), "cannot be read", id="not-numbers"),
     pytest.param(lambda d: d.update(conversation_margin=-0.1), "cannot be read", id="negative-margin"),
+    pytest.param(lambda d: d["ranker"].update(kind="forest"), "cannot be read", id="unknown-ranker-kind"),
+    pytest.param(lambda d: d.update(ranker=trees_dict(left=[-1, 5])), "cannot be read", id="node-outside-tree"),
+    pytest.param(lambda d: d.update(ranker=trees_dict(feature=[0, 7])), "cannot be read", id="feature-outside"),
+    pytest.param(lambda d: d.update(ranker=trees_dict(leaf=[1.0])), "cannot be read", id="leaf-count"),
     pytest.param(lambda d: d.update(conversation_margin="high"), "cannot be read", id="margin-not-a-number"),
 ]
 

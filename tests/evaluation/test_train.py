@@ -9,7 +9,7 @@ import pytest
 
 from bot.candidates import Candidate
 from bot.features import FEATURES
-from bot.selector import DEFAULT_SELECTOR, RANKING_FEATURES, TOP_UNIT_FEATURES, Linear, Selector
+from bot.selector import DEFAULT_SELECTOR, RANKING_FEATURES, TOP_UNIT_FEATURES, Linear, Selector, Trees
 from evaluation.questions import Question, load_questions
 from evaluation.train import (
     DATA,
@@ -29,6 +29,7 @@ from evaluation.train import (
     summarize,
     train,
     train_examples,
+    trees_of,
 )
 from indexer.chunk import Chunk
 from indexer.units import Unit, UnitRecord
@@ -42,6 +43,19 @@ def assert_same_linear(a: Linear, b: Linear, atol: float = 0.0) -> None:
     for field in ("mean", "scale", "weights"):
         np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=0, atol=atol, err_msg=field)
     assert a.bias == pytest.approx(b.bias, rel=0, abs=atol)
+
+
+def assert_same_trees(a: Trees, b: Trees, atol: float = 0.0) -> None:
+    """The same splits on the same features; thresholds and leaf values within `atol`."""
+    assert a.names == b.names
+    for field in ("splits", "feature", "left", "right"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    for field in ("threshold", "leaf"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=0, atol=atol, err_msg=field)
+
+
+def scores_of(ranker, examples: list[Example]) -> np.ndarray:
+    return np.concatenate([ranker(e.features) for e in examples])
 
 
 # -- fit_logistic -------------------------------------------------------------------------------------------
@@ -74,7 +88,7 @@ def test_fit_logistic_is_deterministic_and_regularised():
 
 # -- fit_ranker ----------------------------------------------------------------------------------------------
 
-def synthetic_examples(n: int = 6, seed: int = 0) -> list[Example]:
+def synthetic_examples(n: int = 60, seed: int = 0) -> list[Example]:
     """Per question four candidates; the answering one (label 1) is the nearest by `dense`, the rest is noise."""
     rng = np.random.default_rng(seed)
     examples = []
@@ -93,13 +107,37 @@ def test_fit_ranker_puts_the_answering_unit_first():
     examples = synthetic_examples()
     ranker = fit_ranker(examples)
     assert ranker.names == NAMES
-    for e in examples:
+    for e in examples + synthetic_examples(seed=1):  # and on questions it was not fitted to
         assert int(np.argmax(ranker(e.features))) == int(np.flatnonzero(e.labels == 1)[0])
-    assert ranker.weights[DENSE] == max(ranker.weights), "the one informative feature weighs most"
+    used = np.bincount(np.concatenate([ranker.feature[t, :n] for t, n in enumerate(ranker.splits)]),
+                       minlength=len(NAMES))
+    assert int(np.argmax(used)) == DENSE, "the one informative feature is split on most"
 
 
 def test_fit_ranker_is_deterministic():
-    assert_same_linear(fit_ranker(synthetic_examples()), fit_ranker(synthetic_examples()))
+    assert_same_trees(fit_ranker(synthetic_examples()), fit_ranker(synthetic_examples()))
+
+
+def test_the_ranker_arrays_decide_as_lightgbm_does():
+    """trees_of turns LightGBM's booster into the arrays the query path reads: the same scores, also for
+    values that equal a threshold, and a model of one leaf (no split) scores its leaf."""
+    import lightgbm
+
+    from evaluation.train import ROUNDS, TREES
+
+    examples = synthetic_examples()
+    x = np.vstack([e.features for e in examples])
+    y = np.concatenate([e.labels for e in examples])
+    booster = lightgbm.train(TREES, lightgbm.Dataset(x, y, group=[len(e.labels) for e in examples],
+                                                     params={"verbose": -1}), num_boost_round=ROUNDS)
+    trees = trees_of(booster, NAMES)
+    probe = np.vstack([x, synthetic_examples(seed=3)[0].features])
+    on_threshold = probe[:10].copy()
+    on_threshold[:, trees.feature[0, 0]] = trees.threshold[0, 0]
+    for rows in (probe, on_threshold):
+        np.testing.assert_allclose(trees(rows), booster.predict(rows, num_threads=1), rtol=0, atol=1e-12)
+    single = Trees.of(NAMES, [{"feature": [], "threshold": [], "left": [], "right": [], "leaf": [0.25]}])
+    assert single(x[:3]).tolist() == [0.25, 0.25, 0.25]
 
 
 def with_extra_rows(first: np.ndarray, second: np.ndarray, mark: int) -> list[Example]:
@@ -116,10 +154,11 @@ def test_left_out_candidates_do_not_train_the_ranker():
     x, y = rng.random(len(NAMES)), rng.random(len(NAMES))
     x[DENSE], y[DENSE] = 0.95, 0.1
     # the same rows overall (so the same standardisation), only which question holds which differs
+    probe = np.vstack([e.features for e in synthetic_examples(seed=4)])
     left_out = fit_ranker(with_extra_rows(x, y, -1)), fit_ranker(with_extra_rows(y, x, -1))
-    np.testing.assert_allclose(left_out[0].weights, left_out[1].weights, atol=1e-8)
+    assert_same_trees(*left_out)
     negative = fit_ranker(with_extra_rows(x, y, 0)), fit_ranker(with_extra_rows(y, x, 0))
-    assert not np.allclose(negative[0].weights, negative[1].weights, atol=1e-4), "as negatives they would count"
+    assert not np.allclose(negative[0](probe), negative[1](probe), rtol=0, atol=1e-9), "as negatives they count"
 
 
 # -- choose_threshold ------------------------------------------------------------------------------------------
@@ -212,7 +251,7 @@ def test_collect_describes_every_candidate_with_every_feature(few_examples):
 def test_training_end_to_end_is_deterministic_and_its_selector_loads(few_examples, tmp_path):
     examples, files = few_examples
     first, second = train_examples(examples, files), train_examples(examples, files)
-    assert_same_linear(first.ranker, second.ranker)
+    assert_same_trees(first.ranker, second.ranker)
     assert_same_linear(first.answerability, second.answerability)
     assert first.threshold == second.threshold and 0.05 <= first.threshold <= 0.95
     assert first.meta["questions"] == 12 and first.meta["trained_on"] == ["dev.jsonl"]
@@ -275,7 +314,8 @@ def test_conversation_readings_train_but_do_not_choose_the_threshold(few_example
     assert both.meta["conversation_readings"] == len(readings)
     assert both.meta["out_of_fold_on_dev"]["answerable"] == alone.meta["out_of_fold_on_dev"]["answerable"]
     assert both.meta["candidates"] == alone.meta["candidates"] + sum(len(e.candidates) for e in readings)
-    assert not np.allclose(both.ranker.weights, alone.ranker.weights), "the readings are training data"
+    assert not np.allclose(scores_of(both.ranker, examples), scores_of(alone.ranker, examples)), \
+        "the readings are training data"
 
 
 @pytest.mark.slow
@@ -305,7 +345,7 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
     assert ranks[f"l2={ranks['chosen_l2']:g}"]["mrr"] >= ranks["without"]["mrr"], "chosen as it helps out of fold"
     shipped = Selector.load(DEFAULT_SELECTOR)
     assert trained.meta["data_sha256"] == shipped.meta.get("data_sha256"), "the question sets changed: retrain"
-    assert_same_linear(trained.ranker, shipped.ranker, atol=1e-4)
+    assert_same_trees(trained.ranker, shipped.ranker, atol=1e-6)
     assert_same_linear(trained.answerability, shipped.answerability, atol=1e-4)
     assert trained.threshold == pytest.approx(shipped.threshold, abs=1e-4)
 
@@ -338,6 +378,6 @@ def test_each_conversation_is_calibrated_by_the_models_fitted_without_it(few_exa
         assert held.ranker is out_of_fold.rankers[f] and held.answerability is out_of_fold.answerability[f]
         assert held.threshold == selector.threshold
         without = fit_ranker([e for e, i in zip(everything, ids, strict=True) if i != f])
-        assert_same_linear(held.ranker, without)
-        assert not np.allclose(held.ranker.weights, selector.ranker.weights)
+        assert_same_trees(held.ranker, without)
+        assert not np.allclose(scores_of(held.ranker, everything), scores_of(selector.ranker, everything))
     assert out_of_fold.selector_for("not-a-dev-conversation", selector) is selector

@@ -35,7 +35,7 @@ DISTRACTORS = [
     "The go-cluster office is run by VDI/VDE Innovation + Technik GmbH in Berlin.",
     "Das Clustermanagement organisiert Veranstaltungen für seine Mitglieder.",
 ]
-HEAVY = ("torch", "transformers", "sentence_transformers", "sklearn")
+HEAVY = ("torch", "transformers", "sentence_transformers", "sklearn", "lightgbm")
 BOTH = pytest.mark.parametrize("which", ["embedder", "st_embedder"])
 
 
