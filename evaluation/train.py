@@ -5,14 +5,15 @@ Labels come from the question sets' facts: a candidate unit is a positive exampl
 and left out when it holds only part of the answer. Every candidate of an unanswerable question is a
 negative example. The ranker is boosted trees with a listwise cross-entropy loss (LightGBM, one
 thread), the answerability model an L2-regularised logistic regression (Newton's method) on out-of-fold
-rankings: deterministic, same data, same weights. The abstention threshold is chosen on out-of-fold
-probabilities (5 folds by question, a question and its translation in one fold), maximising correct answers and correct
-abstentions minus twice the wrong answers (a wrong fact costs more than no answer), as the median of the
-thresholds that do so on bootstrap resamples of the questions. Every reading of the
-later turns of the development conversations (bot/conversation.py) is training data as well, so the
-selector has seen questions read with a conversation; the threshold is chosen on single questions only.
-What reading more of a conversation costs and the margin a later turn must clear are chosen on those
-conversations too, each read by the selector fitted without its fold (they are its training data).
+rankings (5 folds by question, a question and its translation in one fold): deterministic, same data,
+same weights. The abstention threshold is chosen on the probabilities of each development question file
+held out in turn, maximising correct answers and correct abstentions minus twice the wrong answers (a
+wrong fact costs more than no answer), as the median of the thresholds that do so on bootstrap resamples
+of the questions. Every reading of the later turns of the development conversations (bot/conversation.py)
+is training data as well, so the selector has seen questions read with a conversation; the threshold is
+chosen on single questions only. What reading more of a conversation costs and the margin a later turn
+must clear are chosen on those conversations too (the setting best on the most resamples of them), each
+read by the selector fitted without its fold (they are its training data).
 Only the development split is read.
 """
 
@@ -380,8 +381,8 @@ def train(bot: Any, questions: list[Question], files: list[str], conversations: 
 
 def inputs_digest(unit_vectors: np.ndarray, memory: QuestionMemory) -> str:
     """The e5 vectors training read: the index's units and the development questions. A machine that
-    computes them bit for bit alike trains the same selector; another CPU computes them at cosine 0.9999 (its own
-    kernels; bfloat16 or not in the index build), a few candidates change, and so do the trees."""
+    computes them bit for bit alike trains the same selector; another CPU computes them at cosine 0.9999
+    (its own kernels; bfloat16 or not in the index build), a few candidates change, and so do the trees."""
     h = hashlib.sha256(np.ascontiguousarray(unit_vectors, dtype=np.float32).tobytes())
     h.update(memory.digest().encode())
     return h.hexdigest()[:16]
