@@ -23,7 +23,7 @@ from bot.conversation import Reading, readings
 from bot.features import Context, QuestionView, feature_matrix
 from bot.keywords import KeywordRetriever
 from bot.policy import AnswerPolicy, abstention_text
-from bot.question import clean_question, detect_language
+from bot.question import clean_question, detect_language, without_markup
 from bot.question_memory import QuestionMemory
 from bot.results import Answer, Hit, retrieved_passages
 from bot.retriever import HybridRetriever
@@ -153,7 +153,7 @@ class FaqBot:
 
     def read(self, question: str) -> tuple[str, str, bool, list[tuple[str, str]]]:
         """(cleaned and corrected question, language, supported, corrections) - the first steps of answer()."""
-        text = clean_question(question, self.max_question_chars)
+        text = without_markup(clean_question(question, self.max_question_chars))
         lang, supported = detect_language(text)
         corrected, changes = self.spelling.correct(text) if supported else (text, [])
         return corrected, lang, supported, changes
