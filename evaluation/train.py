@@ -432,13 +432,14 @@ def fit_selector(examples: list[Example], files: list[str],
         fit_idx = np.setdiff1d(np.flatnonzero(has), held)
         answerabilities.append(fit_logistic(rows[fit_idx], right[fit_idx].astype(float), top_names))
     probs = np.zeros(len(examples))
-    for held, model in _calibration_models(examples, ids, answerabilities, rows, right, has, top_names):
+    held_out, calibration = _calibration_models(examples, ids, answerabilities, rows, right, has, top_names)
+    for held, model in calibration:
         z = model(rows[held])
         probs[held] = np.where(has[held], 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), 0.0)
     outcomes = [(float(p), bool(r), e.question.answerable)
                 for p, r, e, s in zip(probs, right, examples, single, strict=True) if s]
     threshold, oof = choose_threshold(outcomes)
-    oof["held_out"] = "question file" if len({e.source for e in examples if e.source >= 0}) >= 2 else "fold"
+    oof["held_out"] = held_out
     answerable = np.array([e.question.answerable for e in examples]) & single
     # Threshold-free: how often the answer written from an out-of-fold ranking would be right.
     oof["right_if_always_answering"] = round(float(right[answerable].mean()), 4) if any(answerable) else 0.0
@@ -454,22 +455,24 @@ def fit_selector(examples: list[Example], files: list[str],
 
 
 def _calibration_models(examples: list[Example], ids: np.ndarray, by_fold: list[Linear], rows: np.ndarray,
-                        right: np.ndarray, has: np.ndarray, names: tuple[str, ...]) -> list[tuple[np.ndarray, Linear]]:
-    """(held-out single questions, the answerability model fitted without them) whose probabilities choose
-    the threshold. With the development files known, each file is held out in turn: a file is a set written
-    at one time, and a new set's questions are further from it than from each other. Folds by question had
+                        right: np.ndarray, has: np.ndarray,
+                        names: tuple[str, ...]) -> tuple[str, list[tuple[np.ndarray, Linear]]]:
+    """What is held out ("question file" or "fold"), and the (held-out single questions, answerability model
+    fitted without them) pairs whose probabilities choose the threshold. With the development files known,
+    each file is held out in turn: a file is a set written at one time, and a new set's questions are
+    further from it than from each other. Folds by question had
     the threshold's choice swing 0.62-0.73 with a few candidates changed (e5 vectors of another CPU, or
     0.1% dropped); by file it stayed at 0.64-0.66. Without files known: the folds by question."""
     sources = np.array([e.source if not e.conversational else -1 for e in examples])
     known = np.unique(sources[sources >= 0])
     if len(known) < 2:
-        return [(held, model) for held, model in zip(_folds(ids), by_fold, strict=True)]
+        return "fold", list(zip(_folds(ids), by_fold, strict=True))
     out = []
     for k in known:
         held = np.flatnonzero(sources == k)
         fit_idx = np.setdiff1d(np.flatnonzero(has), held)
         out.append((held, fit_logistic(rows[fit_idx], right[fit_idx].astype(float), names)))
-    return out
+    return "question file", out
 
 
 COST_GRID = (0.0, 1.0, 3.0)  # multiples of the default margins (bot/conversation.py)

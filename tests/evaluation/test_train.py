@@ -462,11 +462,13 @@ def test_the_threshold_is_chosen_with_each_question_file_held_out_when_the_files
     rows, right = rng.normal(size=(36, 2)), rng.random(36) < 0.5
     has, ids = np.ones(36, dtype=bool), fold_ids([e.question for e in examples])
     by_fold = [fit_logistic(rows[ids != f], right[ids != f].astype(float), names) for f in range(FOLDS)]
-    models = _calibration_models(examples, ids, by_fold, rows, right, has, names)
+    held_out, models = _calibration_models(examples, ids, by_fold, rows, right, has, names)
+    assert held_out == "question file"
     assert [sorted(held.tolist()) for held, _ in models] == [list(range(k, 30, 3)) for k in range(3)], \
         "each file's single questions; conversation readings are never held out for the threshold"
     for held, model in models:
         rest = np.setdiff1d(np.arange(36), held)
         assert_same_linear(model, fit_logistic(rows[rest], right[rest].astype(float), names))
     unknown = [replace(e, source=-1) for e in examples]
-    assert [m for _, m in _calibration_models(unknown, ids, by_fold, rows, right, has, names)] == by_fold
+    held_out, models = _calibration_models(unknown, ids, by_fold, rows, right, has, names)
+    assert held_out == "fold" and [m for _, m in models] == by_fold
