@@ -16,7 +16,7 @@ import numpy as np
 from bot.asked import Kind, counted_noun, has_kind, number_windows
 from bot.candidates import Candidate, Neighbours
 from bot.keywords import KeywordRetriever, QueryTerms
-from bot.question_memory import NEUTRAL
+from bot.question_memory import NEUTRAL, unit_key
 
 _PRONOUN_START = re.compile(r"^(wir|we|ich|i|our|unser\w*|us)\b", re.IGNORECASE)
 
@@ -33,6 +33,7 @@ class QuestionView:
     noun_terms: QueryTerms | None
     best_dense: float = 0.0
     similar_answerable: float = NEUTRAL  # set by FaqBot from the question memory
+    remembered: dict[str, float] = field(default_factory=dict)  # unit_key -> vote, also from the memory
     # How the question is read in its conversation (bot/conversation.py), set by FaqBot: whether it follows
     # other turns, how many previous questions the text includes, and the content words of its own.
     later_turn: bool = False
@@ -210,6 +211,12 @@ def similar_answerable(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return q.similar_answerable
 
 
+def remembered_answer(q: QuestionView, c: Candidate, ctx: Context) -> float:
+    """How much of the nearest development questions' vote goes to questions this unit answered
+    (bot/question_memory.py): a new wording of a fact asked before, found by meaning, not by keywords."""
+    return q.remembered.get(unit_key(c.text), 0.0) if q.remembered else 0.0
+
+
 def length(q: QuestionView, c: Candidate, ctx: Context) -> float:
     return math.log1p(len(c.text)) / math.log1p(1200)
 
@@ -255,7 +262,7 @@ FEATURES: dict[str, Feature] = {f.__name__: f for f in (
     heading_coverage, passage_coverage, neighbour_coverage, rarest_missing, kind_asked, kind_match,
     person_missing, fact_missing, yes_no_evidence, counts_asked_noun, same_language, supported_language,
     dense_if_unsupported, question_terms, read_alone_in_conversation, previous_questions, own_terms_alone,
-    own_terms_with_previous, similar_answerable, length, is_list, is_item, is_label, is_question,
+    own_terms_with_previous, similar_answerable, remembered_answer, length, is_list, is_item, is_label, is_question,
     pronoun_subject, from_history, recency, dated)}
 
 

@@ -38,6 +38,7 @@ RANKING_FEATURES = ("top_score", "margin", "top_share", "entropy")
 # dev utility out of fold, singles and conversations: see the README ("A follow-up is read ...").
 TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "person_missing",
                      "fact_missing", "length", "same_language", "question_terms", "similar_answerable",
+                     "remembered_answer",
                      "read_alone_in_conversation", "previous_questions", "own_terms_alone",
                      "own_terms_with_previous", "from_history")
 

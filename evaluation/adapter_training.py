@@ -15,7 +15,7 @@ development split is read, and the figures with and without the adapter go into 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,8 @@ class Pairs:
     queries: np.ndarray  # (n, d) e5 query vectors of the questions as the bot reads them
     positive: list[np.ndarray]  # unit rows answering each question
     excluded: list[np.ndarray]  # unit rows holding part of its answer: neither answer nor negative
+    # unit rows holding the whole answer, in either language (the question memory's answers)
+    answering: list[np.ndarray] = field(default_factory=list)
 
 
 def label_text(section: str, unit: Any) -> str:
@@ -52,7 +54,7 @@ def unit_texts(finder: Any) -> list[str]:
 def collect_pairs(bot: Any, questions: list[Question]) -> Pairs:
     texts = unit_texts(bot.finder)
     languages = np.array([bot.finder.chunks[r.chunk_id].language for r in bot.finder.records])
-    positions, readings, positive, excluded = [], [], [], []
+    positions, readings, positive, excluded, answering = [], [], [], [], []
     for i, q in enumerate(questions):
         if not q.answerable or not q.facts:
             continue
@@ -68,15 +70,16 @@ def collect_pairs(bot: Any, questions: list[Question]) -> Pairs:
         readings.append(text)
         positive.append(np.flatnonzero(answers & ~other))
         excluded.append(np.flatnonzero(((groups > 0) & ~answers) | other))
+        answering.append(np.flatnonzero(answers))
     queries = np.asarray(bot.retriever.encoder.encode_queries(readings), dtype=np.float64) if readings \
         else np.zeros((0, bot.finder.unit_vectors.shape[1]))
-    return Pairs(np.array(positions, dtype=np.int64), queries, positive, excluded)
+    return Pairs(np.array(positions, dtype=np.int64), queries, positive, excluded, answering)
 
 
 def subset(pairs: Pairs, keep: np.ndarray) -> Pairs:
     idx = np.flatnonzero(keep)
     return Pairs(pairs.positions[idx], pairs.queries[idx], [pairs.positive[i] for i in idx],
-                 [pairs.excluded[i] for i in idx])
+                 [pairs.excluded[i] for i in idx], [pairs.answering[i] for i in idx] if pairs.answering else [])
 
 
 def fit(pairs: Pairs, units: np.ndarray, l2: float, tau: float = TAU, iterations: int = ITERATIONS) -> np.ndarray:

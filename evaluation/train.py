@@ -32,7 +32,7 @@ from bot.conversation import Reading, readings
 from bot.faq_bot import rank
 from bot.features import FEATURES
 from bot.query_adapter import DEFAULT_ADAPTER, QueryAdapter
-from bot.question_memory import DEFAULT_MEMORY, QuestionMemory
+from bot.question_memory import DEFAULT_MEMORY, QuestionMemory, unit_key
 from bot.selector import (
     DEFAULT_SELECTOR,
     RANKING_FEATURES,
@@ -177,6 +177,11 @@ def conversation_examples(bot: Any, conversations: list[Any]) -> list[Example]:
 TREES = {"objective": "rank_xendcg", "num_leaves": 15, "learning_rate": 0.05, "min_data_in_leaf": 50,
          "max_bin": 255, "seed": 1, "deterministic": True, "force_row_wise": True, "num_threads": 1, "verbose": -1}
 ROUNDS = 300
+# Inputs of the answerability model only: the ranker reads them as a constant, so no tree splits on them.
+# remembered_answer (bot/question_memory.py), dev with each question file held out for the memory:
+# as an answerability input the singles utility rose 377 -> 387 (right 363 -> 396, wrong 59 -> 68);
+# in the ranker too, the right answer came first less often (0.874 -> 0.859) and the utility fell to 354.
+RANKER_CONSTANT = ("remembered_answer",)
 
 
 def fit_ranker(examples: list[Example], rounds: int = ROUNDS) -> Trees:
@@ -190,6 +195,7 @@ def fit_ranker(examples: list[Example], rounds: int = ROUNDS) -> Trees:
         return Trees.of(names, [])
     kept = [e.labels >= 0 for e in groups]
     x = np.vstack([e.features[k] for e, k in zip(groups, kept, strict=True)])
+    x[:, [names.index(n) for n in RANKER_CONSTANT]] = 0.0
     y = np.concatenate([(e.labels[k] == 1).astype(np.int64) for e, k in zip(groups, kept, strict=True)])
     data = lightgbm.Dataset(x, y, group=[int(k.sum()) for k in kept], feature_name=list(names),
                             params={"verbose": -1})
@@ -352,7 +358,7 @@ def train(bot: Any, questions: list[Question], files: list[str], conversations: 
     l2, recall = adapter_training.choose_l2(pairs, units, folds)
     by_fold = [adapter_training.fit(adapter_training.subset(pairs, folds != f), units, l2) for f in range(FOLDS)]
     fingerprint = bot.retriever.encoder.fingerprint()
-    memory = question_memory(bot, questions)
+    memory = question_memory(bot, questions, pairs)
     # A question that follows others ("Und die zweite?") is answerable only with them: the memory keeps
     # questions that stand alone, or an elliptic follow-up read alone would look answerable.
     alone = np.array([not q.history for q in questions], dtype=bool)
@@ -388,13 +394,19 @@ def inputs_digest(unit_vectors: np.ndarray, memory: QuestionMemory) -> str:
     return h.hexdigest()[:16]
 
 
-def question_memory(bot: Any, questions: list[Question]) -> QuestionMemory:
+def question_memory(bot: Any, questions: list[Question],
+                    pairs: adapter_training.Pairs | None = None) -> QuestionMemory:
     """The development questions as the bot reads them (cleaned, spelling corrected), as e5 query vectors,
-    with the documents they were labelled against."""
+    with the documents they were labelled against and the units answering them (from `pairs`: every unit
+    of the index holding the whole answer, in either language)."""
     texts = [bot.read(q.question)[0] for q in questions]
     vectors = bot.retriever.encoder.encode_queries(texts) if texts else np.zeros((0, 1), np.float32)
+    answers: list[set[str]] = [set() for _ in questions]
+    if pairs is not None:
+        for position, rows in zip(pairs.positions.tolist(), pairs.answering, strict=True):
+            answers[position] = {unit_key(bot.finder.records[r].unit.text) for r in rows.tolist()}
     return QuestionMemory.of(vectors, [q.answerable for q in questions], bot.retriever.encoder.fingerprint(),
-                             {d["file"] for d in bot.documents()})
+                             {d["file"] for d in bot.documents()}, answers if pairs is not None else ())
 
 
 def train_examples(examples: list[Example], files: list[str], writer: AnswerWriter | None = None) -> Selector:

@@ -12,7 +12,7 @@ from bot.asked import Kind, asked_kinds
 from bot.candidates import Candidate
 from bot.features import FEATURES, Context, QuestionView, feature_matrix
 from bot.keywords import KeywordRetriever
-from bot.question_memory import NEUTRAL
+from bot.question_memory import NEUTRAL, unit_key
 from indexer.chunk import Chunk
 from indexer.units import Unit, UnitRecord
 
@@ -63,6 +63,7 @@ class Case:
     supported: bool = True
     best_dense: float = 0.9
     similar_answerable: float = NEUTRAL  # what FaqBot sets from the question memory
+    remembered: tuple[tuple[str, float], ...] = ()  # (unit_key, vote), also from the memory
     later_turn: bool = False  # how FaqBot reads it in a conversation (bot/conversation.py)
     previous: int = 0
     own_terms: int = 0
@@ -72,6 +73,7 @@ def value(name: str, case: Case, keywords: KeywordRetriever) -> float:
     view = QuestionView.build(case.question, case.lang, case.supported, asked_kinds(case.question), keywords, None)
     view.best_dense = case.best_dense
     view.similar_answerable = case.similar_answerable
+    view.remembered = dict(case.remembered)
     view.later_turn, view.previous, view.own_terms = case.later_turn, case.previous, case.own_terms
     return FEATURES[name](view, case.candidate, Context(keywords, neighbours))
 
@@ -142,6 +144,11 @@ CASES: dict[str, tuple[Case, Case]] = {
     # read from the view as FaqBot set it; without a memory it is neutral
     "similar_answerable": (Case(APPLY, cand(ADMISSION, ELIGIBLE), 0.9, similar_answerable=0.9),
                            Case(APPLY, cand(ADMISSION, ELIGIBLE), NEUTRAL)),
+    # the vote of the nearest development questions for this unit's text; another unit's vote is not its own
+    "remembered_answer": (Case("Ist das was für uns?", cand(ADMISSION, ELIGIBLE), 0.7,
+                               remembered=((unit_key(ELIGIBLE), 0.7), (unit_key(MEMBERS), 0.2))),
+                          Case("Ist das was für uns?", cand(ADMISSION, ELIGIBLE), 0.0,
+                               remembered=((unit_key(MEMBERS), 0.2),))),
     # a later turn read without the conversation; the same question on its own is not
     "read_alone_in_conversation": (Case("Und wer hat das unterstützt?", cand(ADMISSION, ELIGIBLE), 1.0,
                                         later_turn=True),

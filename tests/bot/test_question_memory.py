@@ -8,14 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.question_memory import NEAREST, NEUTRAL, QuestionMemory, QuestionMemoryError
+from bot.question_memory import NEAREST, NEUTRAL, QuestionMemory, QuestionMemoryError, unit_key
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
-def memory_of(flags: list[bool], model: str = "m", documents: frozenset[str] = frozenset()) -> QuestionMemory:
+def memory_of(flags: list[bool], model: str = "m", documents: frozenset[str] = frozenset(),
+              answers: list[set[str]] | tuple = ()) -> QuestionMemory:
     """Question i points along axis i (so the nearest question is known by hand)."""
-    return QuestionMemory.of(np.eye(len(flags), dtype=np.float32), flags, model, documents)
+    return QuestionMemory.of(np.eye(len(flags), dtype=np.float32), flags, model, documents, answers)
+
+
+def no_answers() -> dict[str, np.ndarray]:
+    """The answer arrays of a memory that keeps none: files below are refused for their other arrays."""
+    return {"answer_keys": np.zeros(0, dtype="U16"), "answer_offsets": np.zeros(0, dtype=np.int64)}
 
 
 def test_the_nearest_question_decides_when_it_is_much_nearer():
@@ -95,7 +101,7 @@ def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "q.npz"
     with path.open("wb") as fh:
         np.savez(fh, vectors=np.array([object()], dtype=object), answerable=np.array([True]), model=np.array("m"),
-                 documents=np.array(["a.txt"]))
+                 documents=np.array(["a.txt"]), **no_answers())
     with pytest.raises(QuestionMemoryError):
         QuestionMemory.load(path)
 
@@ -110,7 +116,7 @@ def test_anything_but_finite_vectors_with_one_flag_each_is_refused(tmp_path, vec
     path = tmp_path / "q.npz"
     with path.open("wb") as fh:
         np.savez(fh, vectors=vectors.astype(np.float32), answerable=flags, model=np.array("m"),
-                 documents=np.array(["a.txt"]))
+                 documents=np.array(["a.txt"]), **no_answers())
     with pytest.raises(QuestionMemoryError):
         QuestionMemory.load(path)
 
@@ -120,7 +126,59 @@ def test_documents_that_are_not_a_list_of_names_are_refused(tmp_path, documents)
     path = tmp_path / "q.npz"
     arrays = {"vectors": np.eye(2, dtype=np.float32), "answerable": np.array([True, False]), "model": np.array("m")}
     with path.open("wb") as fh:
-        np.savez(fh, **arrays, **({} if documents is None else {"documents": documents}))
+        np.savez(fh, **arrays, **no_answers(), **({} if documents is None else {"documents": documents}))
+    with pytest.raises(QuestionMemoryError):
+        QuestionMemory.load(path)
+
+
+KEY_A, KEY_B, KEY_C = unit_key("Bewerben können Clusterorganisationen."), unit_key("Es gibt 81 Mitglieder."), \
+    unit_key("Die Mitgliedschaft ist kostenlos.")
+
+
+def test_the_nearest_questions_vote_for_the_units_that_answered_them():
+    memory = memory_of([True, True, False], answers=[{KEY_A}, {KEY_A, KEY_B}, set()])
+    votes = memory.remembered(np.array([1.0, 1.0, 0.0], np.float32))  # the first two equally near
+    assert votes[KEY_A] == pytest.approx(1.0, abs=1e-6) and votes[KEY_B] == pytest.approx(0.5, abs=1e-6)
+    near_the_fees_question = memory.remembered(np.array([0.0, 0.1, 1.0], np.float32))
+    assert sum(near_the_fees_question.values()) < 0.01  # an unanswerable neighbour votes for no unit
+    assert memory_of([True]).remembered(np.ones(1, np.float32)) == {}  # a memory that keeps no answers
+
+
+def test_a_unit_is_known_by_its_text_whatever_its_spacing():
+    assert unit_key("Es gibt  81\nMitglieder. ") == KEY_B != KEY_A
+
+
+def test_a_question_about_a_document_it_does_not_know_remembers_no_answer():
+    memory = memory_of([True, False], documents=frozenset({"flyer.txt"}), answers=[{KEY_A}, set()])
+    assert memory.remembered(np.array([1.0, 0.0], np.float32), "flyer.txt")[KEY_A] == pytest.approx(1.0, abs=1e-6)
+    assert memory.remembered(np.array([1.0, 0.0], np.float32), "zukunftsfonds.txt") == {}
+
+
+def test_answers_stay_with_their_questions_in_a_subset_and_a_round_trip(tmp_path):
+    memory = memory_of([True, False, True], "m", frozenset({"a.txt"}), answers=[{KEY_A}, set(), {KEY_B, KEY_C}])
+    part = memory.subset(np.array([False, True, True]))
+    assert part.answers == (frozenset(), frozenset({KEY_B, KEY_C}))
+    memory.save(tmp_path / "q.npz")
+    loaded = QuestionMemory.load(tmp_path / "q.npz")
+    assert loaded.answers == memory.answers and loaded.digest() == memory.digest()
+    assert memory.digest() != memory_of([True, False, True], "m", frozenset({"a.txt"}),
+                                        answers=[{KEY_B}, set(), {KEY_B, KEY_C}]).digest()
+    with pytest.raises(ValueError):
+        memory_of([True, False], answers=[{KEY_A}])  # one set of answers per question
+
+
+@pytest.mark.parametrize("keys, offsets", [
+    (np.array(["a", "b"]), np.array([0, 1])),  # offsets for one question, the memory has two
+    (np.array(["a", "b"]), np.array([0, 2, 1])),  # decreasing
+    (np.array(["a", "b"]), np.array([0, 1, 3])),  # beyond the keys
+    (np.array([1, 2]), np.array([0, 1, 2])),  # keys that are not text
+    (np.array(["a"]), np.zeros(0, dtype=np.int64)),  # keys without offsets
+])
+def test_answers_that_do_not_fit_their_questions_are_refused(tmp_path, keys, offsets):
+    path = tmp_path / "q.npz"
+    with path.open("wb") as fh:
+        np.savez(fh, vectors=np.eye(2, dtype=np.float32), answerable=np.array([True, False]), model=np.array("m"),
+                 documents=np.array(["a.txt"]), answer_keys=keys, answer_offsets=offsets)
     with pytest.raises(QuestionMemoryError):
         QuestionMemory.load(path)
 
