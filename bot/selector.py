@@ -33,7 +33,8 @@ RANKING_FEATURES = ("top_score", "margin", "top_share", "entropy")
 # Additions are kept only if, fitted on three dev folds and measured on the other two, they lower the
 # log-loss in each of five such splits: length and same_language (by 0.004-0.022, AUC 0.745 -> 0.760), then
 # entropy and question_terms (by 0.004-0.020, AUC 0.760 -> 0.772). similar_answerable was checked the
-# stricter way a memory of questions needs (bot/question_memory.py): each question file held out in turn.
+# stricter way a memory of questions needs (bot/question_memory.py): each question file held out in turn;
+# so was remembered_answer, the memory's vote for the top unit (singles utility 377 -> 387, README point 3).
 # The reading's place in the conversation (read_alone_in_conversation ... from_history) was checked on the
 # dev utility out of fold, singles and conversations: see the README ("A follow-up is read ...").
 TOP_UNIT_FEATURES = ("dense", "context_coverage", "rarest_missing", "supported_language", "person_missing",
