@@ -146,9 +146,8 @@ class FaqBot:
         view.own_terms = len(view.terms.groups) if reading.text == reading.question else len(
             self.keywords.query_terms(reading.question, view.terms.languages, translations).groups)
         if self.memory is not None:
-            source = hits[0].chunk.source if hits else None
-            view.similar_answerable = self.memory.answerable_share(vector, source)
-            view.remembered = self.memory.remembered(vector, source)
+            view.similar_answerable, view.remembered = self.memory.recall(vector,
+                                                                          hits[0].chunk.source if hits else None)
         ctx = Context(self.keywords, self.finder.neighbours)
         features = feature_matrix(view, candidates, ctx, list(names or self.selector.names))
         return hits, candidates, view, features

@@ -78,23 +78,27 @@ class QuestionMemory:
     def answerable_share(self, vector: np.ndarray, source: str | None = None) -> float:
         """The share of answerable questions among the NEAREST to `vector`, the nearer weighing more; the
         prior when `source`, the document of the question's best passage, is one the memory does not know."""
-        if not len(self.vectors):
-            return NEUTRAL
-        if source is not None and self.documents and source not in self.documents:
-            return self.prior
-        return float(self._shares(np.asarray(vector, dtype=np.float32)[None, :])[0])
+        return self.recall(vector, source)[0]
 
     def remembered(self, vector: np.ndarray, source: str | None = None) -> dict[str, float]:
         """unit_key -> the share of the NEAREST questions' vote (weighted as in answerable_share) that goes
         to questions the unit answered; nothing for a document the memory does not know."""
-        if not self.answers or (source is not None and self.documents and source not in self.documents):
-            return {}
+        return self.recall(vector, source)[1]
+
+    def recall(self, vector: np.ndarray, source: str | None = None) -> tuple[float, dict[str, float]]:
+        """(answerable_share, remembered) from one search of the memory: the query path needs both."""
+        if not len(self.vectors):
+            return NEUTRAL, {}
+        if source is not None and self.documents and source not in self.documents:
+            return self.prior, {}
         top, weights = self._nearest(np.asarray(vector, dtype=np.float32)[None, :])
+        share = float(((weights * self.answerable[top]).sum(axis=1) / weights.sum(axis=1))[0])  # as _shares
         votes: dict[str, float] = {}
-        for j, w in zip(top[0].tolist(), (weights[0] / weights[0].sum()).tolist(), strict=True):
+        for j, w in zip(top[0].tolist(), (weights[0] / weights[0].sum()).tolist(), strict=True) if self.answers \
+                else ():
             for key in self.answers[j]:
                 votes[key] = votes.get(key, 0.0) + w
-        return votes
+        return share, votes
 
     @cached_property
     def prior(self) -> float:

@@ -403,12 +403,11 @@ def question_memory(bot: Any, questions: list[Question],
     of the index holding the whole answer, in either language)."""
     texts = [bot.read(q.question)[0] for q in questions]
     vectors = bot.retriever.encoder.encode_queries(texts) if texts else np.zeros((0, 1), np.float32)
-    answers: list[set[str]] = [set() for _ in questions]
-    if pairs is not None:
-        for position, rows in zip(pairs.positions.tolist(), pairs.answering, strict=True):
-            answers[position] = {unit_key(bot.finder.records[r].unit.text) for r in rows.tolist()}
+    answers: list[set[str]] = [] if pairs is None else [set() for _ in questions]
+    for position, rows in zip(pairs.positions.tolist(), pairs.answering, strict=True) if pairs else ():
+        answers[position] = {unit_key(bot.finder.records[r].unit.text) for r in rows.tolist()}
     return QuestionMemory.of(vectors, [q.answerable for q in questions], bot.retriever.encoder.fingerprint(),
-                             {d["file"] for d in bot.documents()}, answers if pairs is not None else ())
+                             {d["file"] for d in bot.documents()}, answers)
 
 
 def train_examples(examples: list[Example], files: list[str], writer: AnswerWriter | None = None) -> Selector:
