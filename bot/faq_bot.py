@@ -129,7 +129,7 @@ class FaqBot:
     def attempt(self, reading: Reading, lang: str, supported: bool) -> Attempt:
         """Retrieve, gather candidates and score them for one reading of the question."""
         hits, candidates, view, features = self.describe(reading, lang, supported)
-        scores, p_answer = self.selector.score(features)
+        scores, p_answer = self.selector.score(features, reading.later_turn)
         return Attempt(reading, hits, rank(candidates, scores, p_answer), view)
 
     def describe(self, reading: Reading, lang: str, supported: bool,

@@ -5,7 +5,9 @@
   kept as plain arrays (the query path needs numpy only);
 - the answerability model turns the question-level view of the ranking (top score, its margin over the
   runner-up, the top unit's coverage and meaning features) into the probability that the top unit
-  answers the question; one threshold on it, chosen on the development split, decides abstention.
+  answers the question; one threshold on it, chosen on the development split, decides abstention;
+- a second such pair ranks and judges the readings of a later conversation turn (it also reads the
+  question memory's vote for a unit, which costs single questions their best unit).
 
 Both are trained by `gocluster-faq train` on the development split only (evaluation/train.py). Loading
 checks that every feature named exists.
@@ -162,24 +164,36 @@ class Selector:
     # readings, and the most confident of several is the most often overconfident. Calibrated on the
     # development conversations by `gocluster-faq train`.
     conversation_margin: float = 0.0
+    # Rank and judge the readings of a later conversation turn (None: the two above do). This ranker may
+    # read what the single questions' reads as constant (evaluation/train.py RANKER_CONSTANT): the memory's
+    # vote for a unit helps a follow-up find its answer and costs a single question its best one.
+    conversation_ranker: Trees | None = None
+    conversation_answerability: Linear | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
         return self.ranker.names
 
-    def score(self, features: np.ndarray) -> tuple[np.ndarray, float]:
-        """(ranker score per candidate, probability that the best-scored candidate answers)."""
+    def score(self, features: np.ndarray, later_turn: bool = False) -> tuple[np.ndarray, float]:
+        """(ranker score per candidate, probability that the best-scored candidate answers); `later_turn`:
+        the features are of a reading of a question that follows others in a conversation."""
         if not len(features):
             return np.zeros(0), 0.0
-        scores = self.ranker(features)
-        top = question_features(scores, features, self.ranker.names, self.answerability.names)
-        z = float(self.answerability(top[None, :])[0])
+        ranker, answerability = self.ranker, self.answerability
+        if later_turn and self.conversation_ranker is not None and self.conversation_answerability is not None:
+            ranker, answerability = self.conversation_ranker, self.conversation_answerability
+        scores = ranker(features)
+        top = question_features(scores, features, ranker.names, answerability.names)
+        z = float(answerability(top[None, :])[0])
         return scores, float(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "ranker": self.ranker.to_dict(), "answerability": self.answerability.to_dict(),
                 "threshold": round(float(self.threshold), 6), "reading_costs": self.reading_costs,
-                "conversation_margin": round(float(self.conversation_margin), 6), "meta": self.meta}
+                "conversation_margin": round(float(self.conversation_margin), 6), "meta": self.meta,
+                **({"conversation_ranker": self.conversation_ranker.to_dict(),
+                    "conversation_answerability": self.conversation_answerability.to_dict()}
+                   if self.conversation_ranker and self.conversation_answerability else {})}
 
     def save(self, path: Path = DEFAULT_SELECTOR) -> None:
         path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -192,6 +206,13 @@ class Selector:
             threshold = float(data["threshold"])
             costs = {str(k): float(v) for k, v in data.get("reading_costs", {}).items()}
             margin = float(data.get("conversation_margin", 0.0))
+            later = ("conversation_ranker", "conversation_answerability")
+            conversation = conversation_answerability = None
+            if any(k in data for k in later):
+                conversation = Trees.from_dict(data[later[0]])
+                conversation_answerability = Linear.from_dict(data[later[1]])
+                if conversation.names != ranker.names or conversation_answerability.names != answerability.names:
+                    raise ValueError("the later turns' models read other features")
             if not 0.0 <= margin < 1.0:
                 raise ValueError("conversation_margin")
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -202,7 +223,8 @@ class Selector:
         if data.get("format") != FORMAT or unknown:
             raise SelectorError(f"The answer selector {path.name} does not fit this version "
                                 f"(unknown features: {unknown or 'none'}); run `gocluster-faq train`.")
-        return cls(ranker, answerability, threshold, data.get("meta", {}), costs, margin)
+        return cls(ranker, answerability, threshold, data.get("meta", {}), costs, margin, conversation,
+                   conversation_answerability)
 
 
 def question_features(scores: np.ndarray, features: np.ndarray, unit_names: tuple[str, ...],

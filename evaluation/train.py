@@ -11,9 +11,11 @@ held out in turn, maximising correct answers and correct abstentions minus twice
 wrong fact costs more than no answer), as the median of the thresholds that do so on bootstrap resamples
 of the questions. Every reading of the later turns of the development conversations (bot/conversation.py)
 is training data as well, so the selector has seen questions read with a conversation; the threshold is
-chosen on single questions only. What reading more of a conversation costs and the margin a later turn
-must clear are chosen on those conversations too (the setting best on the most resamples of them), each
-read by the selector fitted without its fold (they are its training data).
+chosen on single questions only. The later turns' readings get a ranker and answerability model of
+their own, fitted on the same examples but reading the memory's vote as well (RANKER_CONSTANT). What
+reading more of a conversation costs and the margin a later turn must clear are chosen on those
+conversations too (the setting best on the most resamples of them), each read by the selector fitted
+without its fold (they are its training data).
 Only the development split is read.
 """
 
@@ -69,16 +71,21 @@ class OutOfFold:
     """The ranker and answerability model fitted without each fold, and the fold of each question id: a
     development conversation read by the selector fitted without it, as a new one will be."""
 
-    rankers: tuple[Linear, ...]
+    rankers: tuple[Trees, ...]
     answerability: tuple[Linear, ...]
     fold_of: dict[str, int]
+    conversation_rankers: tuple[Trees, ...] = ()  # the later turns' pair, where there were conversations
+    conversation_answerability: tuple[Linear, ...] = ()
 
     def selector_for(self, question_id: str, selector: Selector) -> Selector:
         """`selector` (threshold, costs, margin) with the models that never saw `question_id`."""
         f = self.fold_of.get(question_id)
         if f is None:
             return selector
-        return replace(selector, ranker=self.rankers[f], answerability=self.answerability[f])
+        later = self.conversation_rankers and (self.conversation_rankers[f], self.conversation_answerability[f])
+        return replace(selector, ranker=self.rankers[f], answerability=self.answerability[f],
+                       conversation_ranker=later[0] if later else None,
+                       conversation_answerability=later[1] if later else None)
 
 
 def dev_questions(data_dir: Path = DATA) -> tuple[list[Question], list[str]]:
@@ -181,14 +188,16 @@ ROUNDS = 300
 # remembered_answer (bot/question_memory.py), dev with each question file held out for the memory:
 # as an answerability input the singles utility rose 377 -> 387 (right 363 -> 396, wrong 59 -> 68);
 # in the ranker too, the right answer came first less often (0.874 -> 0.859) and the singles utility fell
-# to 354, while the later turns' rose 121 -> 155 (together a tie, 509 against 508): kept out of the ranker,
-# where single questions, most of what is asked, lose.
+# to 354, while the later turns' rose 121 -> 155: so only the later turns' own ranker and answerability
+# model (Selector.conversation_ranker) read it, and single questions keep the models they had (387 both;
+# later turns 121 -> 156).
 RANKER_CONSTANT = ("remembered_answer",)
 
 
-def fit_ranker(examples: list[Example], rounds: int = ROUNDS) -> Trees:
+def fit_ranker(examples: list[Example], rounds: int = ROUNDS, constant: tuple[str, ...] = RANKER_CONSTANT) -> Trees:
     """Per question, the candidates that are labelled (left-out ones do not train); questions without an
-    answering unit do not train the ranker. LightGBM is training only: its trees are kept as arrays."""
+    answering unit do not train the ranker; the features in `constant` are read as 0. LightGBM is training
+    only: its trees are kept as arrays."""
     import lightgbm  # training only: the query path never imports it
 
     names = tuple(FEATURES)
@@ -197,7 +206,7 @@ def fit_ranker(examples: list[Example], rounds: int = ROUNDS) -> Trees:
         return Trees.of(names, [])
     kept = [e.labels >= 0 for e in groups]
     x = np.vstack([e.features[k] for e, k in zip(groups, kept, strict=True)])
-    x[:, [names.index(n) for n in RANKER_CONSTANT]] = 0.0
+    x[:, [names.index(n) for n in constant]] = 0.0
     y = np.concatenate([(e.labels[k] == 1).astype(np.int64) for e, k in zip(groups, kept, strict=True)])
     data = lightgbm.Dataset(x, y, group=[int(k.sum()) for k in kept], feature_name=list(names),
                             params={"verbose": -1})
@@ -422,28 +431,14 @@ def fit_selector(examples: list[Example], files: list[str],
 
     writer, policy = writer or AnswerWriter(), AnswerPolicy()
     top_names = RANKING_FEATURES + TOP_UNIT_FEATURES
-    # 1. Out-of-fold rankings: what the ranker does on questions it was not fitted to.
-    rows = np.zeros((len(examples), len(top_names)))
-    right = np.zeros(len(examples), dtype=bool)
     ids = fold_ids([e.question for e in examples])
-    rankers, answerabilities = [], []
-    for held in _folds(ids):
-        held_set = set(held.tolist())
-        ranker = fit_ranker([e for i, e in enumerate(examples) if i not in held_set])
-        rankers.append(ranker)
-        for i in held:
-            e = examples[i]
-            scores = ranker(e.features) if len(e.features) else np.zeros(0)
-            if len(scores):
-                rows[i] = question_features(scores, e.features, ranker.names, top_names)
-            right[i] = outcome(e, scores, writer, policy)
     has = np.array([len(e.features) > 0 for e in examples])
+    single = np.array([not e.conversational for e in examples])
+    # 1. Out-of-fold rankings: what the ranker does on questions it was not fitted to.
+    rankers, rows, right = _out_of_fold(examples, ids, writer, policy, top_names, RANKER_CONSTANT)
     # 2. Answerability on those rows, fitted without each fold (the conversations' calibration reads them),
     # and without each question file: the probabilities of a file's questions, held out, choose the threshold.
-    single = np.array([not e.conversational for e in examples])
-    for held in _folds(ids):
-        fit_idx = np.setdiff1d(np.flatnonzero(has), held)
-        answerabilities.append(fit_logistic(rows[fit_idx], right[fit_idx].astype(float), top_names))
+    answerabilities = _answerability_by_fold(rows, right, has, ids, top_names)
     probs = np.zeros(len(examples))
     held_out, calibration = _calibration_models(examples, ids, answerabilities, rows, right, has, top_names)
     for held, model in calibration:
@@ -458,13 +453,50 @@ def fit_selector(examples: list[Example], files: list[str],
     oof["right_if_always_answering"] = round(float(right[answerable].mean()), 4) if any(answerable) else 0.0
     ranker = fit_ranker(examples)
     answerability = fit_logistic(rows[has], right[has].astype(float), top_names)
+    # 3. The later turns' own pair, fitted on the same examples with nothing read as constant: the single
+    # questions keep theirs unchanged (sharing the answerability model cost them 387 -> 373 on dev).
+    later: dict[str, Any] = {}
+    by_fold: tuple[tuple[Trees, ...], tuple[Linear, ...]] = ((), ())
+    if (~single).any():
+        later_rankers, later_rows, later_right = _out_of_fold(examples, ids, writer, policy, top_names, ())
+        by_fold = (tuple(later_rankers), tuple(_answerability_by_fold(later_rows, later_right, has, ids, top_names)))
+        later = {"conversation_ranker": fit_ranker(examples, constant=()),
+                 "conversation_answerability": fit_logistic(later_rows[has], later_right[has].astype(float),
+                                                            top_names)}
     labels = np.concatenate([e.labels for e in examples])
     meta = {"trained_on": [Path(f).name for f in files], "data_sha256": _digest(files),
             "questions": int(single.sum()), "conversation_readings": int((~single).sum()),
             "candidates": len(labels), "positives": int((labels == 1).sum()),
             "out_of_fold_on_dev": oof, "wrong_cost": WRONG_COST, "l2": L2, "folds": FOLDS}
     fold_of = {e.question.id: int(f) for e, f in zip(examples, ids, strict=True)}
-    return Selector(ranker, answerability, threshold, meta), OutOfFold(tuple(rankers), tuple(answerabilities), fold_of)
+    return (Selector(ranker, answerability, threshold, meta, **later),
+            OutOfFold(tuple(rankers), tuple(answerabilities), fold_of, *by_fold))
+
+
+def _out_of_fold(examples: list[Example], ids: np.ndarray, writer: AnswerWriter, policy: Any,
+                 top_names: tuple[str, ...], constant: tuple[str, ...]) -> tuple[list[Trees], np.ndarray, np.ndarray]:
+    """The ranker fitted without each fold; each example's question-level row and whether the answer
+    written from its out-of-fold ranking is right."""
+    rows = np.zeros((len(examples), len(top_names)))
+    right = np.zeros(len(examples), dtype=bool)
+    rankers = []
+    for held in _folds(ids):
+        held_set = set(held.tolist())
+        ranker = fit_ranker([e for i, e in enumerate(examples) if i not in held_set], constant=constant)
+        rankers.append(ranker)
+        for i in held:
+            e = examples[i]
+            scores = ranker(e.features) if len(e.features) else np.zeros(0)
+            if len(scores):
+                rows[i] = question_features(scores, e.features, ranker.names, top_names)
+            right[i] = outcome(e, scores, writer, policy)
+    return rankers, rows, right
+
+
+def _answerability_by_fold(rows: np.ndarray, right: np.ndarray, has: np.ndarray, ids: np.ndarray,
+                           names: tuple[str, ...]) -> list[Linear]:
+    return [fit_logistic(rows[k], right[k].astype(float), names)
+            for k in (np.setdiff1d(np.flatnonzero(has), held) for held in _folds(ids))]
 
 
 def _calibration_models(examples: list[Example], ids: np.ndarray, by_fold: list[Linear], rows: np.ndarray,

@@ -125,6 +125,38 @@ def test_the_conversation_margin_round_trips_and_defaults_to_none(tmp_path):
     assert Selector.load(path).conversation_margin == 0.0
 
 
+def test_a_later_turn_is_ranked_by_the_conversation_ranker_and_a_single_question_by_the_ranker():
+    # the conversation ranker prefers the unit the ranker puts last (keyword_coverage > 0.5: +2)
+    conversation = Trees.of(UNIT_NAMES, [{"feature": [1], "threshold": [0.5], "left": [-1], "right": [-2],
+                                          "leaf": [0.0, 2.0]}])
+    judge = Linear(TOP_NAMES, np.zeros(4), np.ones(4), np.array([0.0, 0.0, 0.0, -1.0]), bias=0.5)
+    both = replace(selector(), conversation_ranker=conversation, conversation_answerability=judge)
+    alone, p_alone = both.score(FEATURES_3)
+    later, p_later = both.score(FEATURES_3, later_turn=True)
+    assert alone.tolist() == pytest.approx([2.0, -1.0, 2.0]) and int(np.argmax(alone)) == 0
+    plain, p_plain = selector().score(FEATURES_3)
+    assert alone.tolist() == plain.tolist() and p_alone == p_plain, "a single question: as without them"
+    assert later.tolist() == [0.0, 2.0, 0.0] and int(np.argmax(later)) == 1
+    assert p_later == pytest.approx(1.0 / (1.0 + math.exp(-(0.5 - 1.0))))  # the top unit's keyword_coverage, 1.0
+    assert selector().score(FEATURES_3, later_turn=True)[0].tolist() == alone.tolist(), "none: the ranker"
+
+
+def test_the_conversation_ranker_round_trips_and_a_file_without_it_has_none(tmp_path):
+    path = tmp_path / "selector.json"
+    trees = Trees.of(UNIT_NAMES, TREES)
+    judge = replace(selector().answerability, bias=0.25)
+    replace(selector(), conversation_ranker=trees, conversation_answerability=judge).save(path)
+    loaded = Selector.load(path)
+    for field in ("feature", "threshold", "left", "right", "splits", "leaf"):
+        np.testing.assert_array_equal(getattr(loaded.conversation_ranker, field), getattr(trees, field))
+    assert loaded.conversation_answerability.bias == 0.25
+    np.testing.assert_array_equal(loaded.conversation_answerability.weights, judge.weights)
+    selector().save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert not {"conversation_ranker", "conversation_answerability"} & set(data)
+    assert Selector.load(path).conversation_ranker is None
+
+
 def test_a_zero_scale_is_read_as_one():
     data = selector().ranker.to_dict()
     data["scale"] = [0.0, 2.0, 0.0]
@@ -162,6 +194,19 @@ BAD = [
     pytest.param(lambda d: d.update(ranker=trees_dict(feature=[0, 7])), "cannot be read", id="feature-outside"),
     pytest.param(lambda d: d.update(ranker=trees_dict(leaf=[1.0])), "cannot be read", id="leaf-count"),
     pytest.param(lambda d: d.update(conversation_margin="high"), "cannot be read", id="margin-not-a-number"),
+    pytest.param(lambda d: d.update(conversation_ranker=trees_dict(left=[-1, 5]),
+                                    conversation_answerability=d["answerability"]), "cannot be read",
+                 id="conversation-ranker-node-outside"),
+    pytest.param(lambda d: d.update(conversation_ranker={**trees_dict(), "features": ["dense"]},
+                                    conversation_answerability=d["answerability"]),
+                 "cannot be read", id="conversation-ranker-other-features"),
+    pytest.param(lambda d: d.update(conversation_ranker=trees_dict(),
+                                    conversation_answerability={**d["answerability"], "features": list("abcd")}),
+                 "cannot be read", id="conversation-answerability-other-features"),
+    pytest.param(lambda d: d.update(conversation_ranker=trees_dict()), "cannot be read",
+                 id="conversation-ranker-without-its-answerability"),
+    pytest.param(lambda d: d.update(conversation_ranker=[], conversation_answerability=d["answerability"]),
+                 "cannot be read", id="conversation-ranker-not-trees"),
 ]
 
 

@@ -120,6 +120,26 @@ def test_fit_ranker_puts_the_answering_unit_first():
     assert int(np.argmax(used)) == DENSE, "the one informative feature is split on most"
 
 
+def test_fit_ranker_reads_the_constant_features_as_zero():
+    """RANKER_CONSTANT: no tree of the single questions' ranker splits on them; the conversation ranker's
+    (constant=()) may. Here remembered_answer is the one informative feature."""
+    from evaluation.train import RANKER_CONSTANT
+
+    examples = synthetic_examples()
+    told = NAMES.index(RANKER_CONSTANT[0])
+    for e in examples:
+        e.features[:, DENSE] = 0.5
+        e.features[:, told] = np.where(e.labels == 1, 0.9, 0.1)
+
+    def split_on(ranker: Trees) -> set[str]:
+        return {NAMES[f] for t, n in enumerate(ranker.splits) for f in ranker.feature[t, :n]}
+
+    assert RANKER_CONSTANT[0] not in split_on(fit_ranker(examples))
+    reading = fit_ranker(examples, constant=())
+    assert RANKER_CONSTANT[0] in split_on(reading)
+    assert all(int(np.argmax(reading(e.features))) == int(np.flatnonzero(e.labels == 1)[0]) for e in examples)
+
+
 def test_fit_ranker_is_deterministic():
     assert_same_trees(fit_ranker(synthetic_examples()), fit_ranker(synthetic_examples()))
 
@@ -364,6 +384,10 @@ def test_conversation_readings_train_but_do_not_choose_the_threshold(few_example
     assert both.meta["candidates"] == alone.meta["candidates"] + sum(len(e.candidates) for e in readings)
     assert not np.allclose(scores_of(both.ranker, examples), scores_of(alone.ranker, examples)), \
         "the readings are training data"
+    assert alone.conversation_ranker is None and alone.conversation_answerability is None, "no conversations"
+    assert_same_trees(both.conversation_ranker, fit_ranker(examples + readings, constant=()))
+    # the single questions' models and threshold are fitted as if the later turns had their own pair only
+    assert_same_trees(both.ranker, fit_ranker(examples + readings))
 
 
 @pytest.mark.slow
@@ -399,6 +423,8 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
     if same_inputs:
         # the e5 vectors are bit for bit those the shipped files were trained on: the very same result
         assert_same_trees(trained.ranker, shipped.ranker, atol=1e-6)
+        assert_same_trees(trained.conversation_ranker, shipped.conversation_ranker, atol=1e-6)
+        assert_same_linear(trained.conversation_answerability, shipped.conversation_answerability, atol=1e-4)
         assert_same_linear(trained.answerability, shipped.answerability, atol=1e-4)
         assert trained.threshold == pytest.approx(shipped.threshold, abs=1e-4)
         return
@@ -442,6 +468,10 @@ def test_each_conversation_is_calibrated_by_the_models_fitted_without_it(few_exa
         assert {int(i) for e, i in zip(everything, ids, strict=True) if e.question.id == conv.id} == {f}
         held = out_of_fold.selector_for(conv.id, selector)
         assert held.ranker is out_of_fold.rankers[f] and held.answerability is out_of_fold.answerability[f]
+        assert held.conversation_ranker is out_of_fold.conversation_rankers[f]
+        assert held.conversation_answerability is out_of_fold.conversation_answerability[f]
+        assert_same_trees(held.conversation_ranker,
+                          fit_ranker([e for e, i in zip(everything, ids, strict=True) if i != f], constant=()))
         assert held.threshold == selector.threshold
         without = fit_ranker([e for e, i in zip(everything, ids, strict=True) if i != f])
         assert_same_trees(held.ranker, without)
