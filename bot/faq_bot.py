@@ -164,7 +164,7 @@ class FaqBot:
         if not best.ranked or not self.policy.answers(best.probability - margin):
             return None
         kinds: set[Kind] = best.view.kinds
-        chosen = self.writer.choose(best.ranked, self.policy.threshold, kinds)
+        chosen = self.writer.choose(best.ranked, kinds)
         evidence = " ".join(f"{s.candidate.chunk.section} {s.candidate.text}" for s in chosen)
         # The question as asked too: a typo correction must not read an amount away ("Euro" -> "eure").
         missing = self.policy.missing_figure(result.question, evidence) or \

@@ -45,12 +45,14 @@ class AnswerWriter:
         self.survey_ratio = survey_ratio
         self.neighbours = neighbours
 
-    def choose(self, ranked: list[Scored], threshold: float, kinds: set[Kind]) -> list[Scored]:
+    def choose(self, ranked: list[Scored], kinds: set[Kind]) -> list[Scored]:
         """The best unit, plus units nearly as likely that add something (not the same sentence or list);
-        for "how many" questions preferably from other documents, whose figures may differ by date."""
+        for "how many" questions preferably from other documents, whose figures may differ by date.
+        "Nearly as likely" is relative to the best unit only, not to the abstention threshold: training
+        learns whether this answer is right (evaluation/train.py), so the bot must write the same one."""
         best = ranked[0]
         chosen = [best]
-        floor = max(threshold, self.keep_ratio * best.probability)
+        floor = self.keep_ratio * best.probability
         figures = Kind.NUMBER in kinds
         for s in ranked[1:12]:
             if len(chosen) >= self.max_units or s.probability < floor:

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "evaluation" / "data"
 CORPUS = ROOT / "corpus"
 CONVERSATION_FILES = (DATA / "conversations-dev.jsonl", DATA / "conversations-dev-2.jsonl",
-                      DATA / "conversations-dev-3.jsonl", DATA / "conversations-test.jsonl")
+                      DATA / "conversations-dev-3.jsonl", DATA / "conversations-dev-4.jsonl",
+                      DATA / "conversations-test.jsonl")
 CATEGORIES = {
     "eligibility", "criteria", "process", "benefits", "costs", "labels", "contact", "facts", "history",
     "changing-figures", "unanswerable",
@@ -158,6 +159,7 @@ def test_sizes_and_turn_counts(sets, all_convs):
     assert 30 <= len(sets["conversations-dev"]) <= 40  # the first development set
     assert len(sets["conversations-dev-2"]) >= 50  # written later, for training the selector on readings
     assert len(sets["conversations-dev-3"]) >= 50
+    assert len(sets["conversations-dev-4"]) >= 50
     assert len(sets["conversations-test"]) >= 40
     assert {len(c.turns) for c in all_convs} <= {2, 3, 4}
 
@@ -166,7 +168,7 @@ def test_ids_unique_across_files_and_name_the_language(sets, all_convs):
     ids = [c.id for c in all_convs]
     assert len(ids) == len(set(ids))
     for conv in all_convs:
-        assert re.fullmatch(rf"conv-{conv_language(conv)}-\d\d", conv.id), conv.id
+        assert re.fullmatch(rf"conv-{conv_language(conv)}-\d{{2,3}}", conv.id), conv.id
 
 
 def test_languages_balanced_with_mixed_conversations(sets, all_convs):
@@ -181,7 +183,7 @@ def test_languages_balanced_with_mixed_conversations(sets, all_convs):
 
 
 @pytest.mark.parametrize("name", ["conversations-dev", "conversations-dev-2", "conversations-dev-3",
-                                  "conversations-test"])
+                                  "conversations-dev-4", "conversations-test"])
 def test_follow_ups_and_switches_mix(sets, name):
     later = [t for c in sets[name] for t in c.turns[1:]]
     kinds = Counter(t.kind for t in later)

@@ -292,7 +292,7 @@ def test_question_text_alone_does_not_satisfy_its_facts(all_questions):
 
 
 FRESH_FILES = (DATA / "fresh-dev.jsonl", DATA / "fresh-dev-2.jsonl", DATA / "fresh-dev-3.jsonl",
-               DATA / "fresh-test.jsonl")
+               DATA / "fresh-dev-4.jsonl", DATA / "fresh-test.jsonl")
 
 
 @pytest.mark.parametrize("path", FRESH_FILES, ids=lambda p: p.stem)
@@ -313,7 +313,7 @@ def test_no_question_id_is_in_two_files():
     assert not [i for i, n in ids.items() if n > 1]
 
 
-@pytest.mark.parametrize("name", ["fresh-dev-2", "fresh-dev-3"])
+@pytest.mark.parametrize("name", ["fresh-dev-2", "fresh-dev-3", "fresh-dev-4"])
 def test_the_later_fresh_development_sets_are_written_as_users_ask(name):
     """Typos, colloquial and indirect wording, other languages and plausible unanswerable questions, as in
     the test split: the selector is calibrated on questions like those it will meet."""

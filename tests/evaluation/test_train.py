@@ -5,6 +5,7 @@ hand-made cases, then the real thing (real model, real FAISS index): a small end
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -31,6 +32,7 @@ from evaluation.train import (
     initial_selector,
     label,
     most_often_best,
+    relevance,
     resample_counts,
     summarize,
     train,
@@ -105,8 +107,12 @@ def synthetic_examples(n: int = 60, seed: int = 0) -> list[Example]:
         features[answer, DENSE] = 0.9
         labels = np.zeros(4, dtype=np.int64)
         labels[answer] = 1
-        examples.append(Example(None, [], None, features, labels))  # type: ignore[arg-type]
+        examples.append(Example(None, [candidate(f"Satz {k}.") for k in range(4)], GERMAN,  # type: ignore[arg-type]
+                                features, labels))
     return examples
+
+
+GERMAN = SimpleNamespace(lang="de")  # the one part of a question view the ranker's labels read
 
 
 def test_fit_ranker_puts_the_answering_unit_first():
@@ -138,6 +144,31 @@ def test_fit_ranker_reads_the_constant_features_as_zero():
     reading = fit_ranker(examples, constant=())
     assert RANKER_CONSTANT[0] in split_on(reading)
     assert all(int(np.argmax(reading(e.features))) == int(np.flatnonzero(e.labels == 1)[0]) for e in examples)
+
+
+def test_an_answering_unit_in_the_questions_language_counts_more():
+    labels = np.array([1, 1, 0, -1])
+    example = Example(None, [candidate("a", language="en"), candidate("b"), candidate("c"), candidate("d")],  # type: ignore[arg-type]
+                      GERMAN, np.zeros((4, len(NAMES))), labels)
+    assert relevance(example).tolist() == [1, 2, 0, 0]
+    spanish = replace(example, view=SimpleNamespace(lang="es"))  # no copy of its own: both count alike
+    assert relevance(spanish).tolist() == [1, 1, 0, 0]
+
+
+def test_the_ranker_puts_the_copy_in_the_questions_language_first_when_both_answer():
+    """Two answering units per question, equally near; the one in the question's language is marked only
+    by same_language: the ranker learns to put it first."""
+    same = NAMES.index("same_language")
+    examples = synthetic_examples()
+    for i, e in enumerate(examples):
+        answer, twin = i % 4, (i + 1) % 4
+        e.features[twin, DENSE], e.labels[twin] = 0.9, 1
+        e.features[:, same] = 0.0
+        own = answer if i % 2 else twin
+        e.features[own, same] = 1.0
+        e.candidates = [candidate("x", language="de" if k == own else "en") for k in range(4)]
+    ranker = fit_ranker(examples)
+    assert all(int(np.argmax(ranker(e.features))) == int(np.argmax(e.features[:, same])) for e in examples)
 
 
 def test_fit_ranker_is_deterministic():
@@ -172,6 +203,7 @@ def with_extra_rows(first: np.ndarray, second: np.ndarray, mark: int) -> list[Ex
     for e, row in zip(examples[:2], (first, second), strict=True):
         e.features = np.vstack([e.features, row])
         e.labels = np.append(e.labels, mark)
+        e.candidates = [*e.candidates, candidate("Noch ein Satz.")]
     return examples
 
 
@@ -256,8 +288,8 @@ def test_summarize_without_unanswerable_questions():
 
 # -- label -------------------------------------------------------------------------------------------------------
 
-def candidate(text: str, section: str = "", lead: str = "") -> Candidate:
-    chunk = Chunk.create(text=text, source="a.txt", title="A", language="de", ordinal=0, section=section)
+def candidate(text: str, section: str = "", lead: str = "", language: str = "de") -> Candidate:
+    chunk = Chunk.create(text=text, source="a.txt", title="A", language=language, ordinal=0, section=section)
     unit = Unit(text, 0, "item" if lead else "sentence", 0, 0 if lead else None, lead)
     return Candidate(0, UnitRecord(chunk.id, unit, section), chunk, 0.8, 1, 1, 0.8)
 
