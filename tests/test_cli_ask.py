@@ -66,7 +66,7 @@ def test_ask_json_citations_carry_everything_a_reference_needs(json_answer):
 
 
 def test_ask_prints_a_readable_answer_with_sources(env):
-    proc = run(env, "ask", "Was kostet das Silber-Label?")
+    proc = run(env, "ask", "Wer darf sich bewerben?")  # answered (tests/bot/test_answers.py): the format is tested here
     out = proc.stdout.decode("utf-8")
     assert proc.returncode == 0, proc.stderr.decode()
     assert "\nSources:\n[1] " in out and "    > " in out
