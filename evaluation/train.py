@@ -218,14 +218,9 @@ def fit_ranker(examples: list[Example], rounds: int = ROUNDS, constant: tuple[st
 # the German copy: an answering unit in the question's language counts more (gain 3 against 1) than one
 # in the other language, so the ranker learns to put it first when both answer. A question in another
 # language has no copy of its own: its answering units count alike.
-SAME_LANGUAGE_GAIN = True
-
-
 def relevance(example: Example) -> np.ndarray:
     """The graded label of each candidate: 0 not answering, 1 answering, 2 answering in the question's language."""
     positive = (example.labels == 1).astype(np.int64)
-    if not SAME_LANGUAGE_GAIN:
-        return positive
     own = np.array([c.chunk.language == example.view.lang for c in example.candidates], dtype=np.int64)
     return positive * (1 + own)
 
