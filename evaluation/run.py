@@ -22,12 +22,12 @@ DATA = Path(__file__).with_name("data")
 # data now; the test split holds only questions written fresh, never used for training or tuning.
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("dev.jsonl", "test.jsonl", "fresh-dev.jsonl", "fresh-dev-2.jsonl", "fresh-dev-3.jsonl",
-            "fresh-dev-4.jsonl", "fresh-dev-5.jsonl"),
+            "fresh-dev-4.jsonl", "fresh-dev-5.jsonl", "fresh-dev-6.jsonl"),
     "test": ("fresh-test.jsonl",),
 }
 CONVERSATIONS: dict[str, tuple[str, ...]] = {
     "dev": ("conversations-dev.jsonl", "conversations-dev-2.jsonl", "conversations-dev-3.jsonl",
-            "conversations-dev-4.jsonl", "conversations-dev-5.jsonl"),
+            "conversations-dev-4.jsonl", "conversations-dev-5.jsonl", "conversations-dev-6.jsonl"),
     "test": ("conversations-test.jsonl",),
 }
 ANSWER_LANGUAGES = ("de", "en")  # questions in other languages are answered in English: no language check

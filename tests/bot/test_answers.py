@@ -29,9 +29,8 @@ def xfail(reason: str) -> pytest.MarkDecorator:
 
 # Requirements the trained selector misses; kept strict, so the day they pass the mark must go. The
 # selector is never tuned to them (they are not development data).
-ANY_TIME = ("abstains: p 0.55 with the fifth development set (0.71 with four), under the threshold 0.69 "
-            "(0.76 with four sets, 0.61 with three)")
-DEADLINE = "abstains: p 0.53 with the fifth development set, under the threshold 0.69 (answered with four sets)"
+ANY_TIME = ("abstains: p 0.62 with the sixth development set (0.55 with five, 0.71 with four), under the "
+            "threshold 0.66 (0.69 with five sets, 0.76 with four, 0.61 with three)")
 
 
 def assert_fact(answer: Answer, lang: str, *patterns: str) -> None:
@@ -65,8 +64,8 @@ FACTS = [
                  id="en-criteria"),
     pytest.param("Was passiert nach der Antragseinreichung?", "de", [r"persönliches Gespräch"], id="de-process"),
     pytest.param("What happens after the application is submitted?", "en", [r"personal meeting"],
-                 id="en-process", marks=xfail("abstains: p 0.60 with the fifth development set, under the "
-                                              "threshold 0.69 (answered with four sets)")),
+                 id="en-process", marks=xfail("abstains: p 0.63 with the sixth development set (0.60 with "
+                                              "five), under the threshold 0.66 (answered with four sets)")),
     pytest.param("Wann kann man einen Antrag einreichen?", "de", [r"jederzeit"], id="de-any-time"),
     pytest.param("When can applications be submitted?", "en", [r"at any time"], id="en-any-time",
                  marks=xfail(ANY_TIME)),
@@ -76,9 +75,7 @@ FACTS = [
                  [r"übernimmt das Bundesministerium", r"Silber-Label"], id="de-costs"),
     pytest.param("Who pays for the benchmarking and certification?", "en",
                  [r"absorbs the costs", r"Silver Label"], id="en-costs"),
-    pytest.param("Was kostet das Silber-Label?", "de", [r"übernimmt das Bundesministerium"], id="de-silver-cost",
-                 marks=xfail("abstains: p 0.65, under the threshold 0.69 (0.76 with four development "
-                             "sets; answered at 0.61, when the CLI test asked it)")),
+    pytest.param("Was kostet das Silber-Label?", "de", [r"übernimmt das Bundesministerium"], id="de-silver-cost"),
     pytest.param("How can I contact the go-cluster team?", "en", [PHONE], id="en-contact"),
     pytest.param("An wen kann ich mich bei Fragen wenden?", "de", [PHONE], id="de-contact"),
     pytest.param("What is the phone number of the go-cluster programme?", "en", [PHONE], id="en-phone"),
@@ -133,8 +130,8 @@ def test_unanswerable_questions_abstain_with_the_contact(real_bot, question, lan
 FOLLOW_UPS = [
     pytest.param("Was ist das Silber-Label?", "Und wer zahlt dafür?", "de", id="de"),
     pytest.param("What is the silver label?", "And who pays for it?", "en", id="en", marks=xfail(
-        "abstains: p 0.75 with the fifth development set, under the later turns' threshold 0.79 (0.69 plus the "
-        "conversation margin 0.1 that the development conversations chose; 0 with four sets)")),
+        "abstains: p 0.49 with the sixth development set (0.75 with five), under the later turns' threshold "
+        "0.76 (0.66 plus the conversation margin 0.1 that the development conversations chose)")),
 ]
 
 
@@ -153,7 +150,7 @@ LANGUAGE_PAIRS = [
     pytest.param("Wann kann man einen Antrag einreichen?", None, "de", id="de-any-time"),
     pytest.param("When can applications be submitted?", None, "en", id="en-any-time", marks=xfail(ANY_TIME)),
     pytest.param("Und wer zahlt dafür?", "Was ist das Silber-Label?", "de", id="de-follow-up"),
-    pytest.param("Gibt es eine Bewerbungsfrist?", None, "de", id="de-deadline", marks=xfail(DEADLINE)),
+    pytest.param("Gibt es eine Bewerbungsfrist?", None, "de", id="de-deadline"),
     pytest.param("Welche Telefonnummer hat go-cluster?", None, "de", id="de-phone", marks=xfail(
         "quotes the English page's '+49 30 310078387 info@go-cluster.de' instead of the German contact")),
 ]

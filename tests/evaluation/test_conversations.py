@@ -19,7 +19,7 @@ DATA = ROOT / "evaluation" / "data"
 CORPUS = ROOT / "corpus"
 CONVERSATION_FILES = (DATA / "conversations-dev.jsonl", DATA / "conversations-dev-2.jsonl",
                       DATA / "conversations-dev-3.jsonl", DATA / "conversations-dev-4.jsonl",
-                      DATA / "conversations-dev-5.jsonl",
+                      DATA / "conversations-dev-5.jsonl", DATA / "conversations-dev-6.jsonl",
                       DATA / "conversations-test.jsonl")
 CATEGORIES = {
     "eligibility", "criteria", "process", "benefits", "costs", "labels", "contact", "facts", "history",
@@ -162,6 +162,7 @@ def test_sizes_and_turn_counts(sets, all_convs):
     assert len(sets["conversations-dev-3"]) >= 50
     assert len(sets["conversations-dev-4"]) >= 50
     assert len(sets["conversations-dev-5"]) >= 50
+    assert len(sets["conversations-dev-6"]) >= 50
     assert len(sets["conversations-test"]) >= 40
     assert {len(c.turns) for c in all_convs} <= {2, 3, 4}
 
@@ -185,7 +186,8 @@ def test_languages_balanced_with_mixed_conversations(sets, all_convs):
 
 
 @pytest.mark.parametrize("name", ["conversations-dev", "conversations-dev-2", "conversations-dev-3",
-                                  "conversations-dev-4", "conversations-dev-5", "conversations-test"])
+                                  "conversations-dev-4", "conversations-dev-5", "conversations-dev-6",
+                                  "conversations-test"])
 def test_follow_ups_and_switches_mix(sets, name):
     later = [t for c in sets[name] for t in c.turns[1:]]
     kinds = Counter(t.kind for t in later)

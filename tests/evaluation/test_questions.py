@@ -293,7 +293,8 @@ def test_question_text_alone_does_not_satisfy_its_facts(all_questions):
 
 
 FRESH_FILES = (DATA / "fresh-dev.jsonl", DATA / "fresh-dev-2.jsonl", DATA / "fresh-dev-3.jsonl",
-               DATA / "fresh-dev-4.jsonl", DATA / "fresh-dev-5.jsonl", DATA / "fresh-test.jsonl")
+               DATA / "fresh-dev-4.jsonl", DATA / "fresh-dev-5.jsonl", DATA / "fresh-dev-6.jsonl",
+               DATA / "fresh-test.jsonl")
 
 
 @pytest.mark.parametrize("path", FRESH_FILES, ids=lambda p: p.stem)
@@ -326,7 +327,8 @@ def test_no_fresh_development_question_is_asked_in_the_test_split():
                 if key(q.question) in test]
 
 
-@pytest.mark.parametrize("name", ["fresh-dev-2", "fresh-dev-3", "fresh-dev-4", "fresh-dev-5"])
+@pytest.mark.parametrize("name", ["fresh-dev-2", "fresh-dev-3", "fresh-dev-4", "fresh-dev-5",
+                                  "fresh-dev-6"])
 def test_the_later_fresh_development_sets_are_written_as_users_ask(name):
     """Typos, colloquial and indirect wording, other languages and plausible unanswerable questions, as in
     the test split: the selector is calibrated on questions like those it will meet."""

@@ -122,10 +122,10 @@ def test_the_split_layout():
     assert SPLITS["test"] == ("fresh-test.jsonl",)
     # the old sets are dev data, with the fresh questions written for development
     assert set(SPLITS["dev"]) == {"dev.jsonl", "test.jsonl", "fresh-dev.jsonl", "fresh-dev-2.jsonl",
-                                 "fresh-dev-3.jsonl", "fresh-dev-4.jsonl", "fresh-dev-5.jsonl"}
+                                 "fresh-dev-3.jsonl", "fresh-dev-4.jsonl", "fresh-dev-5.jsonl", "fresh-dev-6.jsonl"}
     assert CONVERSATIONS == {"dev": ("conversations-dev.jsonl", "conversations-dev-2.jsonl",
                                      "conversations-dev-3.jsonl", "conversations-dev-4.jsonl",
-                                     "conversations-dev-5.jsonl"),
+                                     "conversations-dev-5.jsonl", "conversations-dev-6.jsonl"),
                              "test": ("conversations-test.jsonl",)}
 
 

@@ -22,6 +22,7 @@ from evaluation.train import (
     choose_threshold,
     collect,
     conversation_examples,
+    dev_conversation_sets,
     dev_conversations,
     dev_questions,
     dev_sets,
@@ -34,6 +35,7 @@ from evaluation.train import (
     most_often_best,
     relevance,
     resample_counts,
+    selector_folds,
     summarize,
     train,
     train_examples,
@@ -434,7 +436,8 @@ def test_training_reproduces_the_shipped_selector(real_settings, real_index, emb
     assert bot.finder.adapter is None and bot.memory is None, "training starts from e5 alone"
     questions, files = dev_questions()
     conversations, conversation_files = dev_conversations()
-    trained, adapter, memory, _ = train(bot, questions, files + conversation_files, conversations, dev_sets())
+    trained, adapter, memory, _ = train(bot, questions, files + conversation_files, conversations, dev_sets(),
+                                        dev_conversation_sets())
     trained.save(tmp_path / "selector.json")  # kept for a look when this fails
     adapter.save(tmp_path / "query_adapter.npz")
     memory.save(tmp_path / "question_memory.npz")
@@ -509,6 +512,43 @@ def test_each_conversation_is_calibrated_by_the_models_fitted_without_it(few_exa
         assert_same_trees(held.ranker, without)
         assert not np.allclose(scores_of(held.ranker, everything), scores_of(selector.ranker, everything))
     assert out_of_fold.selector_for("not-a-dev-conversation", selector) is selector
+
+
+def test_the_selector_folds_are_the_development_files_when_every_example_has_one():
+    def example(n: int, source: int, conversational: bool = False) -> Example:
+        question = Question(id=f"q-{n // 3 if conversational else n}", lang="de", category="c", question="?",
+                            facts=(), answerable=True, sources=(), history=(), style="")
+        return Example(question, [], None, np.zeros((1, len(NAMES))), np.zeros(1, dtype=np.int64),
+                       conversational=conversational, source=source)
+
+    # question files 0, 2 and 5 (numbers need not be contiguous), conversation file 7: three readings each
+    examples = [example(n, (0, 2, 5)[n % 3]) for n in range(9)] + [example(30 + n, 7, True) for n in range(6)]
+    by, folds = selector_folds(examples)
+    assert by == "file" and folds.tolist() == [0, 1, 2] * 3 + [3] * 6
+    unknown = [*examples[:-1], replace(examples[-1], source=-1)]
+    by, folds = selector_folds(unknown)
+    assert by == "question" and folds.tolist() == fold_ids([e.question for e in unknown]).tolist()
+    assert selector_folds([replace(e, source=0) for e in examples])[0] == "question", "one file: no file to hold out"
+
+
+def test_dev_conversation_sets_number_the_conversation_files_after_the_question_files():
+    conversations, files = dev_conversations()
+    sets, first = dev_conversation_sets(), len(dev_questions()[1])
+    assert len(sets) == len(conversations) and sets.min() == first and sets.max() == first + len(files) - 1
+    assert (np.diff(sets) >= 0).all()
+
+
+@pytest.mark.slow
+def test_with_files_known_each_fold_is_a_file_and_a_conversation_is_read_without_its_file(few_examples,
+                                                                                         few_conversation_examples):
+    examples, files = few_examples
+    few, readings = few_conversation_examples
+    everything = [replace(e, source=n % 2) for n, e in enumerate(examples)] + [replace(e, source=2) for e in readings]
+    selector, out_of_fold = fit_selector(everything, files)
+    assert selector.meta["folds"] == {"by": "file", "count": 3} and len(out_of_fold.rankers) == 3
+    assert {out_of_fold.fold_of[c.id] for c in few} == {2}
+    held = out_of_fold.selector_for(few[0].id, selector)
+    assert_same_trees(held.ranker, fit_ranker([e for e in everything if e.source != 2]))
 
 
 def test_the_threshold_is_chosen_with_each_question_file_held_out_when_the_files_are_known():
