@@ -401,7 +401,9 @@ def train(bot: Any, questions: list[Question], files: list[str], conversations: 
     selector learns how far to trust them on questions they have not seen. Left in, a question's own set
     holds its paraphrases, and the memory looked more telling than it is for a newly written set (dev,
     each file held out in turn: utility 204 without the memory, 232 with it and its own set excluded). The
-    conversations' readings (never adapter or memory data) are read through the final ones."""
+    conversations' readings (never adapter or memory data) are read through the final ones. With the files
+    of both known (`sets`, `conversation_sets`: dev_conversation_sets), the selector's folds are the
+    files (selector_folds)."""
     units, ids = bot.finder.unit_vectors, fold_ids(questions)
     pairs = adapter_training.collect_pairs(bot, questions)
     folds = ids[pairs.positions]
