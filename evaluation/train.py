@@ -171,7 +171,7 @@ def conversation_examples(bot: Any, conversations: list[Any], sets: np.ndarray |
         source = int(sets[c]) if sets is not None else -1
         history: list[dict] = []
         for n, turn in enumerate(conv.turns, start=1):
-            # One id per conversation: fold_ids keeps a conversation's turns and readings in one fold.
+            # One id per conversation: fold_ids (or the conversation's file) keeps its readings in one fold.
             q = turn.as_question(conv.id)
             text, lang, supported, _ = bot.read(turn.question)
             answering: dict[str, str] = {}  # chunk id -> the answering unit's text, best reading first

@@ -514,15 +514,18 @@ def test_each_conversation_is_calibrated_by_the_models_fitted_without_it(few_exa
     assert out_of_fold.selector_for("not-a-dev-conversation", selector) is selector
 
 
-def test_the_selector_folds_are_the_development_files_when_every_example_has_one():
-    def example(n: int, source: int, conversational: bool = False) -> Example:
-        question = Question(id=f"q-{n // 3 if conversational else n}", lang="de", category="c", question="?",
-                            facts=(), answerable=True, sources=(), history=(), style="")
-        return Example(question, [], None, np.zeros((1, len(NAMES))), np.zeros(1, dtype=np.int64),
-                       conversational=conversational, source=source)
+def bare_example(question_id: str, source: int, conversational: bool = False) -> Example:
+    """An example with one featureless candidate: for the fold and calibration plumbing."""
+    question = Question(id=question_id, lang="de", category="c", question="?", facts=(), answerable=True,
+                        sources=(), history=(), style="")
+    return Example(question, [], None, np.zeros((1, len(NAMES))), np.zeros(1, dtype=np.int64),
+                   conversational=conversational, source=source)
 
+
+def test_the_selector_folds_are_the_development_files_when_every_example_has_one():
     # question files 0, 2 and 5 (numbers need not be contiguous), conversation file 7: three readings each
-    examples = [example(n, (0, 2, 5)[n % 3]) for n in range(9)] + [example(30 + n, 7, True) for n in range(6)]
+    examples = ([bare_example(f"q-{n}", (0, 2, 5)[n % 3]) for n in range(9)]
+                + [bare_example(f"q-{(30 + n) // 3}", 7, True) for n in range(6)])
     by, folds = selector_folds(examples)
     assert by == "file" and folds.tolist() == [0, 1, 2] * 3 + [3] * 6
     unknown = [*examples[:-1], replace(examples[-1], source=-1)]
@@ -552,15 +555,10 @@ def test_with_files_known_each_fold_is_a_file_and_a_conversation_is_read_without
 
 
 def test_the_threshold_is_chosen_with_each_question_file_held_out_when_the_files_are_known():
-    def example(n: int, source: int, conversational: bool = False) -> Example:
-        question = Question(id=f"q-{n}", lang="de", category="c", question="?", facts=(), answerable=True,
-                            sources=(), history=(), style="")
-        return Example(question, [], None, np.zeros((1, len(NAMES))), np.zeros(1, dtype=np.int64),
-                       conversational=conversational, source=-1 if conversational else source)
-
     rng = np.random.default_rng(0)
     names = ("a", "b")
-    examples = [example(n, n % 3) for n in range(30)] + [example(30 + n, 0, conversational=True) for n in range(6)]
+    examples = ([bare_example(f"q-{n}", n % 3) for n in range(30)]
+                + [bare_example(f"q-{30 + n}", -1, conversational=True) for n in range(6)])
     rows, right = rng.normal(size=(36, 2)), rng.random(36) < 0.5
     has, ids = np.ones(36, dtype=bool), fold_ids([e.question for e in examples])
     by_fold = [fit_logistic(rows[ids != f], right[ids != f].astype(float), names) for f in range(FOLDS)]
